@@ -1,0 +1,33 @@
+# Stadtradar: `make demo` (offline pipeline over the recorded snapshot) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= warehouse/stadtradar.duckdb
+SNAPSHOT := tests/snapshot
+
+.PHONY: setup demo test lint eval clean
+
+$(BIN)/stadtradar: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(BIN)/stadtradar
+
+setup: $(BIN)/stadtradar
+
+demo: setup
+	$(BIN)/stadtradar run --sources sources.yml --db $(DB) --replay $(SNAPSHOT)
+	$(BIN)/stadtradar query --db $(DB) "select e.start_date, e.start_time, c.name as city, e.venue, e.name from marts.events e left join marts.cities c using (city_id) order by e.start_date"
+	$(BIN)/stadtradar query --db $(DB) "select c.name, count(*) as articles from marts.article_cities ac join marts.cities c using (city_id) group by all order by articles desc, c.name limit 10"
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+eval: setup
+	$(BIN)/python ../shared/eval/run_eval.py --verbose
+
+clean:
+	rm -rf dbt/target dbt/logs .pytest_cache

@@ -1,0 +1,39 @@
+-- One row per canonical article, with the URLs of its duplicates.
+with
+
+articles as (
+
+    select * from {{ ref('stg_raw__articles') }}
+
+),
+
+canonical_ids as (
+
+    select * from {{ ref('int_article_canonical_ids') }}
+
+),
+
+duplicates as (
+
+    select
+        canonical_ids.canonical_article_id as article_id,
+        list(articles.url order by articles.url) as duplicate_urls,
+        list(articles.article_id order by articles.url) as duplicate_article_ids
+
+    from canonical_ids
+    inner join articles on articles.article_id = canonical_ids.article_id
+    where not canonical_ids.is_canonical
+    group by canonical_ids.canonical_article_id
+
+)
+
+select
+    articles.*,
+    coalesce(duplicates.duplicate_urls, cast([] as varchar[])) as duplicate_urls,
+    coalesce(duplicates.duplicate_article_ids, cast([] as varchar[])) as duplicate_article_ids
+
+from articles
+inner join canonical_ids
+    on canonical_ids.article_id = articles.article_id
+    and canonical_ids.is_canonical
+left join duplicates on duplicates.article_id = articles.article_id

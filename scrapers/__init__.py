@@ -1,0 +1,1 @@
+"""Scrapers: everything between a source entry and an extracted record (discovery, fetching, extraction)."""

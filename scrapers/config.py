@@ -1,0 +1,142 @@
+"""Typed configuration: run settings from the environment and the source entries of sources.yml."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Run settings; every field can be overridden by an environment variable STADTRADAR_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="STADTRADAR_")
+
+    db: Path = PROJECT_ROOT / "warehouse" / "stadtradar.duckdb"
+    sources: Path = PROJECT_ROOT / "sources.yml"
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt"
+    user_agent: str = "Stadtradar/0.1 (+https://github.com/stadtradar/stadtradar; smart-city news warehouse)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 3  # attempts after the first one
+    backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
+    backoff_cap: float = 60.0  # longest wait between attempts, also caps Retry-After
+    global_concurrency: int = 8
+    max_listing_pages: int = 20  # pagination depth per listing
+    max_sitemaps: int = 50  # child sitemaps followed per source
+
+
+class Selectors(BaseModel):
+    """Optional CSS selectors that refine the generic extractor for one site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    body: str | None = None
+    date: str | None = None
+    remove: list[str] = Field(default_factory=list)
+
+
+class Source(BaseModel):
+    """One publisher entry of sources.yml; the keys are a contract with users' files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    kind: Literal["municipal", "federal", "eu", "other"]
+    city: str | None = None
+    feeds: list[str] = Field(default_factory=list)
+    sitemaps: list[str] = Field(default_factory=list)
+    listings: list[str] = Field(default_factory=list)
+    link_selector: str | None = None
+    next_selector: str | None = None
+    url_pattern: str | None = None
+    allow_private_network: bool = False
+    rate_limit: float = Field(default=1.0, gt=0)  # requests per second per host
+    concurrency: int = Field(default=2, ge=1)  # requests in flight per host
+    selectors: Selectors | None = None
+
+    @field_validator("feeds", "sitemaps", "listings")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return pattern
+
+    @model_validator(mode="after")
+    def _has_an_entry_point(self) -> Source:
+        if not (self.feeds or self.sitemaps or self.listings):
+            raise ValueError("needs at least one of feeds, sitemaps or listings")
+        return self
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Hosts this source is declared on; fetching elsewhere is refused."""
+        return frozenset(
+            (urlsplit(u).hostname or "").lower() for u in [*self.feeds, *self.sitemaps, *self.listings]
+        )
+
+    def matches(self, url: str) -> bool:
+        """Whether url may be an article of this source (declared host and url_pattern)."""
+        if (urlsplit(url).hostname or "").lower() not in self.hosts:
+            return False
+        return self.url_pattern is None or re.search(self.url_pattern, url) is not None
+
+
+class SourcesFileError(ValueError):
+    """sources.yml cannot be used; the message names the file, the entry and the key."""
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Read and validate a sources file; raise SourcesFileError naming file, entry and key on any fault."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesFileError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise SourcesFileError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise SourcesFileError(f"{path}: expected a mapping with a list under the key 'sources'")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(data["sources"], start=1):
+        label = f"entry {index}"
+        if isinstance(entry, dict) and entry.get("id"):
+            label += f" (id {entry['id']!r})"
+        if not isinstance(entry, dict):
+            raise SourcesFileError(f"{path}: {label}: expected a mapping of keys, got {type(entry).__name__}")
+        try:
+            source = Source.model_validate(entry)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"key {'.'.join(str(p) for p in err['loc']) or '(entry)'!r}: {err['msg']}" for err in exc.errors()
+            )
+            raise SourcesFileError(f"{path}: {label}: {problems}") from None
+        if source.id in seen:
+            raise SourcesFileError(f"{path}: {label}: key 'id': duplicate id {source.id!r}")
+        seen.add(source.id)
+        sources.append(source)
+    if not sources:
+        raise SourcesFileError(f"{path}: the list 'sources' is empty")
+    return sources

@@ -1,0 +1,273 @@
+"""The only module that talks HTTP: polite, bounded, retrying GETs that return FetchedPage records."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import ipaddress
+import random
+import re
+import time
+import urllib.robotparser
+from collections.abc import Awaitable, Callable
+from urllib.parse import urljoin, urlsplit
+
+import charset_normalizer
+import httpx
+
+from scrapers.config import Settings, Source
+from scrapers.records import FetchedPage
+from scrapers.urls import canonicalize, host_of
+
+PARSED_CONTENT_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "application/xml",
+    "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "text/plain",  # robots.txt, and feeds served carelessly
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)|<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""", re.I
+)
+
+
+class FetchError(Exception):
+    """A URL could not be fetched; carries what the error ledger records."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None, attempts: int = 1):
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.attempts = attempts
+
+
+def decode_body(body: bytes, content_type: str) -> str:
+    """Text of a body: charset from the HTTP header, then the document, then detection."""
+    header = re.search(r"charset=([\w\-]+)", content_type or "", re.I)
+    candidates = [header.group(1)] if header else []
+    sniffed = META_CHARSET.search(body[:4096])
+    if sniffed:
+        candidates.append((sniffed.group(1) or sniffed.group(2)).decode("ascii"))
+    for charset in candidates:
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(body).best()
+        return str(best) if best is not None else body.decode("utf-8", errors="replace")
+
+
+def is_private_address(host: str) -> bool:
+    """Whether host is an IP literal (or localhost) in a loopback, private, link-local or reserved range."""
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+
+
+class _HostGate:
+    """Per-host politeness: requests in flight and the spacing between request starts."""
+
+    def __init__(self, concurrency: int, interval: float):
+        self.slots = asyncio.Semaphore(concurrency)
+        self.interval = interval
+        self.next_start = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait_turn(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        async with self.lock:
+            delay = self.next_start - time.monotonic()
+            if delay > 0:
+                await sleep(delay)
+            self.next_start = time.monotonic() + self.interval
+
+
+class Fetcher:
+    """One HTTP client per run; use as `async with Fetcher(settings) as fetcher: await fetcher.fetch(url, source)`.
+
+    `transport` replaces the network (a replay of a recorded snapshot, or a test double); with a transport,
+    politeness delays and DNS checks are skipped because no real server is contacted.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.settings = settings
+        self.transport = transport
+        self.live = transport is None
+        self.sleep = sleep
+        self._client: httpx.AsyncClient | None = None
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._gates: dict[str, _HostGate] = {}
+        self._global = asyncio.Semaphore(settings.global_concurrency)
+
+    async def __aenter__(self) -> Fetcher:
+        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        self._client = httpx.AsyncClient(
+            transport=self.transport,
+            timeout=timeout,
+            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5"},
+            follow_redirects=False,  # every hop is checked against the source's hosts
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def fetch(self, url: str, source: Source, *, headers: dict[str, str] | None = None) -> FetchedPage:
+        """GET url for source, following same-source redirects; raise FetchError on anything unusable."""
+        url = canonicalize(url)
+        await self._check_target(url, source)
+        if not await self._robots_allow(url, source):
+            raise FetchError(url, "disallowed by robots.txt")
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            response, body, attempts = await self._get_with_retries(current, source, headers or {})
+            if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+                target = canonicalize(urljoin(current, response.headers["location"]))
+                try:
+                    await self._check_target(target, source)
+                except FetchError as exc:
+                    raise FetchError(url, f"redirect to {target} refused: {exc.reason}", response.status_code) from None
+                current = target
+                continue
+            return self._page(url, current, response, body, source, attempts)
+        raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
+
+    def _page(
+        self, url: str, final: str, response: httpx.Response, body: bytes, source: Source, attempts: int
+    ) -> FetchedPage:
+        status = response.status_code
+        if status != 304 and not 200 <= status < 300:
+            raise FetchError(url, f"HTTP {status}", status, attempts)
+        content_type = response.headers.get("content-type", "")
+        if status != 304 and not content_type.split(";")[0].strip().lower().startswith(PARSED_CONTENT_TYPES):
+            raise FetchError(url, f"content type {content_type or '(none)'!r} is not parsed", status, attempts)
+        return FetchedPage(
+            source_id=source.id,
+            requested_url=url,
+            final_url=final,
+            status=status,
+            content_type=content_type,
+            text=decode_body(body, content_type) if body else "",
+            fetched_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+        )
+
+    async def _check_target(self, url: str, source: Source) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise FetchError(url, f"scheme {parts.scheme!r} is not fetched (http and https only)")
+        host = host_of(url)
+        if host not in source.hosts:
+            raise FetchError(url, f"host {host!r} is not declared for source {source.id!r}")
+        if source.allow_private_network:
+            return
+        if is_private_address(host):
+            raise FetchError(url, f"private or loopback address {host!r} refused (allow_private_network is false)")
+        if self.live:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
+            except OSError as exc:
+                raise FetchError(url, f"cannot resolve {host!r}: {exc}") from None
+            if any(is_private_address(info[4][0]) for info in infos):
+                raise FetchError(url, f"{host!r} resolves to a private address; refused")
+
+    async def _robots_allow(self, url: str, source: Source) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin, source)
+        parser = self._robots[origin]
+        return parser is None or parser.can_fetch(self.settings.user_agent, url)
+
+    async def _load_robots(self, origin: str, source: Source) -> urllib.robotparser.RobotFileParser | None:
+        try:
+            response, body, _ = await self._get_with_retries(f"{origin}/robots.txt", source, {})
+        except FetchError:
+            return None  # no reachable robots.txt means no restrictions
+        if response.status_code != 200:
+            return None
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(decode_body(body, response.headers.get("content-type", "")).splitlines())
+        return parser
+
+    def _gate(self, url: str, source: Source) -> _HostGate:
+        host = host_of(url)
+        if host not in self._gates:
+            interval = 1.0 / source.rate_limit
+            parser = self._robots.get(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}")
+            delay = parser.crawl_delay(self.settings.user_agent) if parser else None
+            self._gates[host] = _HostGate(source.concurrency, max(interval, float(delay or 0)))
+        return self._gates[host]
+
+    async def _get_with_retries(
+        self, url: str, source: Source, headers: dict[str, str]
+    ) -> tuple[httpx.Response, bytes, int]:
+        assert self._client is not None, "use Fetcher as an async context manager"
+        gate = self._gate(url, source)
+        attempts = 0
+        while True:
+            attempts += 1
+            retry_after: float | None = None
+            try:
+                async with self._global, gate.slots:
+                    if self.live:
+                        await gate.wait_turn(self.sleep)
+                    response, body = await self._get_once(url, headers)
+                if response.status_code not in RETRY_STATUSES:
+                    return response, body, attempts
+                problem = f"HTTP {response.status_code}"
+                status: int | None = response.status_code
+                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                problem, status = f"{type(exc).__name__}: {exc}".rstrip(": "), None
+            if attempts > self.settings.retries:
+                raise FetchError(url, problem, status, attempts)
+            backoff = self.settings.backoff_base * 2 ** (attempts - 1) * (0.5 + random.random())
+            await self.sleep(min(self.settings.backoff_cap, retry_after if retry_after is not None else backoff))
+
+    async def _get_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        assert self._client is not None
+        cap = self.settings.max_body_bytes
+        async with self._client.stream("GET", url, headers=headers) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                raise FetchError(url, f"body of {declared} bytes exceeds the cap of {cap} bytes", response.status_code)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():  # decompressed bytes, so the cap holds after decompression
+                size += len(chunk)
+                if size > cap:
+                    raise FetchError(url, f"body exceeds the cap of {cap} bytes", response.status_code)
+                chunks.append(chunk)
+        return response, b"".join(chunks)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

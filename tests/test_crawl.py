@@ -1,0 +1,97 @@
+"""Crawling one source: every discovery path, each article fetched once, incremental re-runs, failures kept."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from scrapers.crawl import KnownPage, crawl_source
+from scrapers.fetch import Fetcher
+from tests.conftest import Reply, make_source
+
+
+def article(n: int) -> Reply:
+    return Reply(f"<html><body><h1>Artikel {n}</h1><p>Text {n}</p></body></html>")
+
+
+def site_routes(base_holder: list[str]) -> dict:
+    def listing(page: int, links: list[int], next_page: str | None) -> Reply:
+        anchors = "".join(f'<a href="/news/{n}-artikel/">Artikel {n}</a>' for n in links)
+        pager = f'<a rel="next" href="{next_page}">Weiter</a>' if next_page else ""
+        return Reply(f"<html><body>{anchors}<a href='/kontakt/'>Kontakt</a>{pager}</body></html>")
+
+    feed = lambda n: Reply(  # noqa: E731
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f'<item><title>1</title><link>{base_holder[0]}/news/1-artikel/</link>'
+        "<pubDate>Mon, 03 Mar 2025 09:00:00 +0000</pubDate></item></channel></rss>",
+        headers={"Content-Type": "application/rss+xml"})
+    sitemap = lambda n: Reply(  # noqa: E731
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{base_holder[0]}/news/2-artikel/</loc><lastmod>2025-03-04</lastmod></url>"
+        f"<url><loc>{base_holder[0]}/kontakt/</loc></url></urlset>",
+        headers={"Content-Type": "application/xml"})
+    return {
+        "/feed.xml": feed,
+        "/sitemap.xml": sitemap,
+        "/news/": listing(1, [1, 2, 3], "/news/seite-2/"),
+        "/news/seite-2/": listing(2, [4, 5], None),
+        **{f"/news/{n}-artikel/": article(n) for n in range(1, 5)},
+        # article 5 is missing: a 404 that must be recorded, not fatal
+    }
+
+
+def crawl(source, settings, known=None, refresh=False):
+    async def go():
+        async with Fetcher(settings) as fetcher:
+            return await crawl_source(source, fetcher, settings, known, refresh)
+
+    return asyncio.run(go())
+
+
+def test_every_path_is_followed_and_each_article_fetched_once(local_site, fast_settings):
+    holder: list[str] = []
+    site = local_site({})
+    holder.append(site.base)
+    site.routes.update(site_routes(holder))
+    source = make_source(site.base, feeds=[f"{site.base}/feed.xml"], sitemaps=[f"{site.base}/sitemap.xml"])
+    result = crawl(source, fast_settings)
+    articles = sorted(p.requested_url for p in result.pages if p.kind == "article")
+    assert articles == [f"{site.base}/news/{n}-artikel/" for n in range(1, 5)]
+    assert all(site.count(f"/news/{n}-artikel/") == 1 for n in range(1, 5))
+    assert site.count("/kontakt/") == 0  # url_pattern keeps non-articles out
+    assert result.hints[f"{site.base}/news/1-artikel/"].published == dt.date(2025, 3, 3)
+    assert result.discovered == 5
+    assert [e.status for e in result.errors] == [404] and not result.source_failed
+
+
+def test_known_articles_are_not_fetched_again(local_site, fast_settings):
+    holder: list[str] = []
+    site = local_site({})
+    holder.append(site.base)
+    site.routes.update(site_routes(holder))
+    source = make_source(site.base, feeds=[f"{site.base}/feed.xml"], sitemaps=[f"{site.base}/sitemap.xml"])
+    later = dt.datetime(2025, 6, 1)
+    known = {f"{site.base}/news/{n}-artikel/": KnownPage(f"{site.base}/news/{n}-artikel/", later) for n in range(1, 6)}
+    result = crawl(source, fast_settings, known)
+    assert [p for p in result.pages if p.kind == "article"] == []
+    assert site.count("/news/seite-2/") == 0  # a listing page of only known articles ends the pagination
+    refreshed = crawl(source, fast_settings, known, refresh=True)
+    assert len([p for p in refreshed.pages if p.kind == "article"]) == 4
+
+
+def test_changed_article_per_sitemap_is_fetched_again(local_site, fast_settings):
+    holder: list[str] = []
+    site = local_site({})
+    holder.append(site.base)
+    site.routes.update(site_routes(holder))
+    source = make_source(site.base, listings=[], sitemaps=[f"{site.base}/sitemap.xml"])
+    earlier = dt.datetime(2025, 3, 1)
+    known = {f"{site.base}/news/2-artikel/": KnownPage(f"{site.base}/news/2-artikel/", earlier)}
+    result = crawl(source, fast_settings, known)
+    assert [p.requested_url for p in result.pages if p.kind == "article"] == [f"{site.base}/news/2-artikel/"]
+
+
+def test_a_site_that_is_down_fails_the_source_not_the_run(fast_settings):
+    source = make_source("http://127.0.0.1:9", listings=["http://127.0.0.1:9/news/"])
+    result = crawl(source, fast_settings)
+    assert result.source_failed and result.pages == []
+    assert "127.0.0.1:9/news/" in str(result.errors[0])

@@ -1,0 +1,202 @@
+"""Tests for city, programme and event extraction on hand-written German sentences."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scrapers import entities as E
+from scrapers.records import ArticleRecord
+
+
+def names(text: str) -> list[str]:
+    return [m.name for m in E.find_cities(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Die Landeshauptstadt Dresden lädt gemeinsam mit der Stadt Dortmund ein.", ["Dresden", "Dortmund"]),
+    ("Das Dresdner Rathaus grüßt die Münchner Gäste und eine Kieler Gruppe.", ["Dresden", "München", "Kiel"]),
+    ("Ein Lob für Dortmunds Verwaltung kam aus Zwönitz, wo Zwönitz' Team tagte.", ["Dortmund", "Zwönitz"]),
+    ("Das Smart-City-Team Wuppertal erklärte die neue Strategie Kiels.", ["Wuppertal", "Kiel"]),
+    ("Die Liste der Teilnehmer reicht von Aalen bis Zwönitz.", ["Aalen", "Zwönitz"]),
+    ("Gäste kamen von der TU Dresden und vom Verein SG Dynamo Dresden.", ["Dresden"]),
+    ("Partnerstädte sind Lissabon, Göteborg und Wien.", ["Lissabon", "Göteborg", "Wien"]),
+    ("Die Busse fahren auch in Castrop-Rauxel und Schwerte nicht.", ["Castrop-Rauxel", "Schwerte"]),
+    ("Treffen in Frankfurt am Main und in Sankt Wendel.", ["Frankfurt am Main", "Sankt Wendel"]),
+])
+def test_city_forms(text, expected):
+    assert names(text) == expected
+
+
+def test_mention_records_surface_and_first_offset():
+    text = "Bericht\nDie Dresdner Fachleute fuhren später nach Dresden zurück."
+    (m,) = E.find_cities(text)
+    assert (m.name, m.surface, m.offset) == ("Dresden", "Dresdner", text.index("Dresdner"))
+    assert m.city_id == "2935022"
+
+
+@pytest.mark.parametrize("text", [
+    "Teams in Brandenburg, Sachsen und im Erzgebirge arbeiten mit der Bodenseeregion und Südwestfalen.",
+    "Das Ruhrgebiet, Nordrhein-Westfalen und ganz Deutschland profitieren.",
+    "Nach dem Essen ging es zurück in die Halle.",
+    "Am Hof stand ein Wagen, weil der Wald zu dicht war.",
+    "Die Regel tritt in Kraft, sobald alle in der Lage sind.",
+    "Die Gala moderierten Christina Hammer und Peter Großmann.",
+    "Das Pariser Klimaabkommen gilt weiter.",
+    "Gesperrt sind die Dortmunder Straße und die Weseler Straße.",
+    "Die Umleitung führt durch Hörde und Eving.",
+])
+def test_not_cities(text):
+    assert names(text) == []
+
+
+def test_everyday_words_count_after_a_place_cue():
+    assert names("Die Tagung fand in Essen statt, danach ging es nach Halle (Saale).") == ["Essen", "Halle (Saale)"]
+    assert names("Die Gemeinde Senden startet ein Projekt.") == ["Senden"]
+
+
+def test_small_places_need_a_cue():
+    assert names("Zwönitz gilt als Vorbild.") == []
+    assert names("Zwönitz gilt als Vorbild; in Zwönitz wird gebaut.") == ["Zwönitz"]
+
+
+def test_city_lookups():
+    assert E.city_by_name("Dresden").city_id == "2935022"
+    assert E.city_by_id("2935022").name == "Dresden"
+    assert E.city_by_name("") is None
+    assert E.city_by_id("0") is None
+
+
+# ------------------------------------------------------------------------------------------- programmes
+@pytest.fixture(scope="module")
+def cat() -> E.Catalogue:
+    return E.load_programme_catalogue()
+
+
+def test_catalogue_seed_is_well_formed(cat):
+    ids = [p.programme_id for p in cat.programmes]
+    assert len(ids) == len(set(ids))
+    assert {"mpsc", "eu_cities_mission", "intelligent_cities_challenge", "mobilities_for_eu", "neutralpath",
+            "smart_city_dialog", "nsp"} <= set(ids)
+    assert all(p.level in E.LEVELS for p in cat.programmes)
+    assert cat.by_id["mpsc"].acronym == "MPSC"
+
+
+def test_malformed_catalogue_names_file_and_line(tmp_path):
+    bad = tmp_path / "p.csv"
+    bad.write_text(",".join(E.CATALOGUE_COLUMNS) + "\nx,Name,,,galactic,,,,\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"p\.csv:2: level"):
+        E.load_programme_catalogue(bad)
+
+
+def ids(text: str, cat) -> list[str]:
+    return [p.programme_id for p in E.find_programmes(text, cat)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Die Stadt ist seit Jahren Modellprojekt Smart Cities des Bundes.", ["mpsc"]),
+    ("Das Team des Modellprojekts Smart City stellte Ergebnisse vor.", ["mpsc"]),
+    ("Zum 8. MPSC-Kongress kommen viele Kommunen.", ["mpsc"]),
+    ("Die Stadt trägt das Label der EU-Mission „100 Climate-Neutral and Smart Cities by 2030“.",
+     ["eu_cities_mission"]),
+    ("In der EU-Städtemission arbeiten viele Partner mit.", ["eu_cities_mission"]),
+    ("Die Intelligent Cities Challenge (ICC) startet neu.", ["intelligent_cities_challenge"]),
+    ("Gefördert über die EU-Projekte MOBILITIES for EU und NeutralPath.", ["mobilities_for_eu", "neutralpath"]),
+    ("Ideen werden auf der Plattform Smart City Dialog geteilt.", ["smart_city_dialog"]),
+])
+def test_catalogue_programmes(text, expected, cat):
+    assert ids(text, cat) == expected
+
+
+def test_no_programme_in_plain_text(cat):
+    assert ids("Die Koordinierungs- und Transferstelle (KTS) berät das Bundesministerium (BMI).", cat) == []
+    assert ids("Das Leben in der Stadt ist vielfältig.", cat) == []
+
+
+def test_discovered_programmes(cat):
+    (p,) = E.find_programmes("Die Stadt erhält Geld aus dem Förderprogramm „Grüne Höfe“ des Landes.", cat)
+    assert p.programme_id == "discovered:grune-hofe"
+    assert p.discovered_name == "Grüne Höfe"
+    (q,) = E.find_programmes("Beteiligt ist sie am EU-Projekt CoolCity.", cat)
+    assert q.programme_id == "discovered:coolcity"
+
+
+def test_roles(cat):
+    (p,) = E.find_programmes("Die Stadt wurde als Mentor City der Intelligent Cities Challenge ausgewählt.", cat)
+    assert p.role == "mentor_city"
+    (q,) = E.find_programmes("Seit dem Frühjahr führt Leipzig das Missionslabel der EU-Städtemission.", cat)
+    assert q.role == "label"
+    (r,) = E.find_programmes("Kassel ist eine Modellkommune im Programm Modellprojekte Smart Cities.", cat)
+    assert r.role == "modellprojekt"
+    (s,) = E.find_programmes("Der Bund fördert die Modellprojekte Smart Cities.", cat)
+    assert s.role is None
+
+
+# ----------------------------------------------------------------------------------------------- events
+def article(title: str, body: str, published: dt.date, teaser: str | None = None,
+            details: dict[str, str] | None = None) -> ArticleRecord:
+    return ArticleRecord(url="http://127.0.0.2/a", title=title, body_text=body, published_date=published,
+                         teaser=teaser, details=details or {})
+
+
+def events(art: ArticleRecord, publisher_city_id: str | None = None):
+    text = art.title + "\n" + art.body_text
+    return E.find_events(art, E.find_cities(text), publisher_city_id)
+
+
+def city_name(e) -> str | None:
+    return E.city_by_id(e.city_id).name if e.city_id else None
+
+
+def test_event_with_city_after_in():
+    art = article("Netzwerk trifft sich", "Die 12. Regionalkonferenz der Modellkommunen findet am 3. März 2026 "
+                  "in Erfurt statt. Anmeldung bis zum 20. Februar 2026.", dt.date(2026, 1, 10))
+    (e,) = events(art)
+    assert e.start_date == dt.date(2026, 3, 3)
+    assert city_name(e) == "Erfurt"
+    assert e.name.startswith("12. Regionalkonferenz")
+
+
+def test_event_range_time_and_year_from_publication():
+    art = article("Kongress in Leipzig", "Der Kongress läuft am 7. und 8. Mai von 9 bis 17 Uhr.",
+                  dt.date(2026, 2, 1))
+    (e,) = events(art)
+    assert (e.start_date, e.end_date) == (dt.date(2026, 5, 7), dt.date(2026, 5, 8))
+    assert (e.start_time, e.end_time) == (dt.time(9), dt.time(17))
+    assert city_name(e) == "Leipzig"
+
+
+def test_online_event():
+    art = article("Digitale Verwaltung", "Das Webinar am 14. April 2026 findet online statt.", dt.date(2026, 3, 1))
+    (e,) = events(art, publisher_city_id="2935022")
+    assert e.is_online and e.city_id is None
+
+
+def test_event_city_falls_back_to_publisher_and_venue_is_read():
+    art = article("Rückblick", "Beim Fachtag am 5. Juni 2025 im Haus der Wirtschaft diskutierten viele Gäste.",
+                  dt.date(2025, 6, 20))
+    (e,) = events(art, publisher_city_id="2935022")
+    assert city_name(e) == "Dresden"
+    assert e.venue == "Haus der Wirtschaft"
+
+
+def test_details_block_gives_venue_and_city():
+    art = article("Forum Stadtdaten", "Auf dem Forum am 2. Oktober 2025 geht es um offene Daten.",
+                  dt.date(2025, 9, 1), details={"Veranstaltungsort": "Stadthalle, 06108 Halle (Saale)",
+                                                "Uhrzeit": "10:00 bis 15:00 Uhr"})
+    (e,) = events(art)
+    assert city_name(e) == "Halle (Saale)"
+    assert e.venue.startswith("Stadthalle")
+    assert e.start_time == dt.time(10)
+
+
+def test_no_events_from_publication_dates_deadlines_or_history():
+    art = article("Neue Radwege", "12.03.2026 — Die Stadt baut Radwege. Anträge sind bis zum 30. April 2026 "
+                  "möglich. Die erste Konferenz dazu gab es am 3. Mai 1999 in Bonn.", dt.date(2026, 3, 12))
+    assert events(art) == []
+
+
+def test_one_event_per_date_and_city():
+    art = article("Tagung in Jena", "Die Tagung am 9. September 2025 war voll. Am 9. September 2025 "
+                  "sprachen auf der Tagung viele Gäste.", dt.date(2025, 9, 12))
+    assert len(events(art)) == 1
