@@ -520,7 +520,7 @@ _EVENT_WORDS = re.compile(
     r"[Nn]etzwerktreffen|[Bb]arcamp|[Hh]ackathon|[Ii]nfoabend|[Ii]nformationsabend|[Ff]achforum|[Ee]xkursion|"
     r"[Ss]itzung|[Vv]ortrag|[Pp]odiumsdiskussion|[Ee]mpfang|[Gg]ala|[Ss]precherrat|[Ss]tammtisch|"
     r"[Ll]abor?abend|[Aa]ktionstag|[Ii]nnovationstag|[Zz]ukunftstag|[Bb]ürgerdialog|[Ff]est(?!ival))|"
-    r"Fest|Kick-off|Kickoff|Convention|Tag der offenen Tür)(?:[a-zäöüß]*)(?![^\W\d_])")
+    r"Fest|Kick-off|Kickoff|Startschuss|Convention|Tag der offenen Tür)(?:[a-zäöüß]*)(?![^\W\d_])")
 _ONLINE = re.compile(r"\b(online|Online|digital stattfind|virtuell|Livestream|Webinar|Web-Seminar|Zoom|"
                      r"Videokonferenz|Web-Konferenz)", re.IGNORECASE)
 # A date after these words is a deadline or the page's own date, not the day of an event.

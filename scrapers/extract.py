@@ -479,6 +479,12 @@ def _linearise(root: Tag, meta_ids: frozenset[int] = frozenset()) -> list[_Line]
                 for key, value in _dl_pairs(child):
                     lines.append(_Line(f"{key}: {value}" if value else key, "dd", child, depth[0] > 0))
                 continue
+            pair = _row_pair(child) if name == "tr" else None
+            if pair is not None:
+                # A two-cell row of a facts table ("Datum | 21. Oktober 2025") is a key/value pair, like <dl>.
+                flush()
+                lines.append(_Line(f"{pair[0]}: {pair[1]}", "dd", child, depth[0] > 0))
+                continue
             is_meta = id(child) in meta_ids
             depth[0] += is_meta
             if name in ("td", "th"):
@@ -498,6 +504,14 @@ def _linearise(root: Tag, meta_ids: frozenset[int] = frozenset()) -> list[_Line]
     walk(root)
     flush()
     return lines
+
+
+def _row_pair(tr: Tag) -> tuple[str, str] | None:
+    cells = tr.find_all(("th", "td"), recursive=False)
+    if len(cells) != 2:
+        return None
+    key, value = _text(cells[0]).rstrip(":").strip(), _text(cells[1])
+    return (key, value) if key and value and len(key) <= 40 else None
 
 
 def _dl_pairs(dl: Tag) -> list[tuple[str, str]]:
@@ -603,9 +617,9 @@ def _cards(root: Tag) -> list[Tag]:
         if any(id(p) in seen for p in el.parents):
             continue
         # A card links to one other page (maybe twice: image and headline); a container of cards
-        # links to many and is not itself a card.
+        # links to several and is not itself a card.
         targets = {str(a["href"]) for a in el.find_all("a", href=True) if len(_text(a)) >= 15}
-        if not 1 <= len(targets) <= 2:
+        if len(targets) != 1:
             continue
         text = _text(el)
         has_date = bool(find_dates(text, dt.date(2000, 1, 1))) or el.find("time") is not None
@@ -633,7 +647,8 @@ def _listing_signals(soup: BeautifulSoup, url: str, meta: _Meta) -> bool:
         return True
     if len(cards) >= 3 and own_text < max(300, 0.5 * card_text):
         return True
-    return paginated and len(cards) >= 3 and own_text < card_text
+    # The last page of a listing may hold only one or two teasers; its pager still gives it away.
+    return paginated and len(cards) >= (1 if own_text == 0 else 2) and own_text < card_text
 
 
 def is_listing_page(html: str, url: str) -> bool:
