@@ -1,13 +1,10 @@
-"""The `stadtradar` command line: run, ingest, build, reparse, query and serve.
-
-Exit status: 0 when everything worked; 2 when the run finished but some pages or sources failed (they are
-listed, recorded in ops.fetch_errors and retried next run); 1 on a usage, configuration, SQL or build error.
-"""
+"""The `stadtradar` command line: run, ingest, build, reparse, status, query, serve and the warehouse tools."""
 from __future__ import annotations
 
 import asyncio
 import csv
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -21,10 +18,20 @@ from rich.table import Table
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
 from warehouse.db import WarehouseError, connect
+from warehouse.lock import WarehouseBusy, writer_lock
+from warehouse.status import warehouse_status
 from warehouse.transform import DbtBuildError
 
-app = typer.Typer(help="Stadtradar: smart-city news from German cities and federal agencies, in DuckDB.",
-                  no_args_is_help=True, add_completion=False)
+EXIT_CODES = (
+    "Exit status: 0 everything worked; 1 usage, configuration, SQL or dbt error (the message names the file, "
+    "entry, key or failing test); 2 the run finished but some pages or sources failed (listed, stored in "
+    "ops.fetch_errors, retried next run), or for `status`: something needs attention; 3 another run holds the "
+    "warehouse (after waiting STADTRADAR_LOCK_TIMEOUT seconds)."
+)
+EXIT_BUSY = 3
+
+app = typer.Typer(help="Stadtradar: smart-city news from German cities and federal agencies, in DuckDB.\n\n"
+                  + EXIT_CODES, no_args_is_help=True, add_completion=False)
 out = Console()
 err = Console(stderr=True)
 
@@ -42,6 +49,28 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs from Prefect and the scrapers.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+) -> None:
+    """Stadtradar: smart-city news from German cities and federal agencies, in DuckDB."""
+    # Prefect reads its logging level when first imported, which happens lazily in the commands below.
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG"
+    elif quiet:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    STATE["quiet"] = quiet
+
+
+STATE = {"quiet": False}
+
+
+def _interactive() -> bool:
+    """Spinners only for a person at a terminal; plain logs for cron, CI and pipes."""
+    return out.is_terminal and not os.environ.get("CI") and not STATE["quiet"]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -91,12 +120,21 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
 
     flow = pipeline_flow if build else ingest_flow
     try:
-        report = asyncio.run(flow(sources, db, replay, refresh))
+        # Taken before Prefect starts: a waiting run should not also start (and contend for) a Prefect server.
+        with writer_lock(db, SETTINGS.lock_timeout):
+            if _interactive():
+                with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
+                    report = asyncio.run(flow(sources, db, replay, refresh))
+            else:
+                report = asyncio.run(flow(sources, db, replay, refresh))
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError) as exc:
         raise _fail(str(exc)) from None
-    _print_ingest(report)
-    if build:
-        _print_marts(db)
+    if not STATE["quiet"]:
+        _print_ingest(report)
+        if build:
+            _print_marts(db)
     if not report.ok:
         err.print("some pages or sources failed (listed above, recorded in ops.fetch_errors); exit 2")
         raise typer.Exit(2)
@@ -122,7 +160,10 @@ def build(db: DbOption = SETTINGS.db) -> None:
     from flows.pipeline import build_flow
 
     try:
-        outcome = build_flow(db)
+        with writer_lock(db, SETTINGS.lock_timeout):
+            outcome = build_flow(db)
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
     except (DbtBuildError, WarehouseError) as exc:
         raise _fail(str(exc)) from None
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
@@ -136,8 +177,11 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
     from flows.pipeline import build_flow, reparse_flow
 
     try:
-        report = reparse_flow(sources, db)
-        build_flow(db)
+        with writer_lock(db, SETTINGS.lock_timeout):
+            report = reparse_flow(sources, db)
+            build_flow(db)
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, WarehouseError, DbtBuildError) as exc:
         raise _fail(str(exc)) from None
     _print_ingest(report)
@@ -179,6 +223,42 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run, read-only.")], db
 
 
 @app.command()
+def status(db: DbOption = SETTINGS.db,
+           format: Annotated[OutputFormat, typer.Option("--format", help="table, or json for monitoring.")] = (
+               OutputFormat.table),
+           runs: Annotated[int, typer.Option("--runs", help="How many recent runs to show.")] = 5) -> None:
+    """Recent runs, each source's health, and what needs attention (exit 2 when anything does)."""
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        state = warehouse_status(con, runs)
+    finally:
+        con.close()
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps(state, default=str, indent=2) + "\n")
+    else:
+        table = Table("run", "flow", "started", "status", "new", "updated", "errors", title="recent runs")
+        for r in state["runs"]:
+            table.add_row(r["run_id"][:8], r["flow"], str(r["started_at"])[:19], r["status"],
+                          str(r["articles_new"] or 0), str(r["articles_updated"] or 0), str(r["errors"] or 0))
+        out.print(table)
+        table = Table("source", "last run", "articles", "title", "date", "body", "entity", "health",
+                      title="sources (latest run)")
+        share = lambda v: "" if v is None else f"{v:.0%}"  # noqa: E731
+        for s in state["sources"]:
+            table.add_row(s["source_id"], str(s["finished_at"])[:19], str(s["articles"]), share(s["share_title"]),
+                          share(s["share_date"]), share(s["share_body"]), share(s["share_entity"]),
+                          "ok" if s["healthy"] else f"UNHEALTHY: {s['health_reason']}")
+        out.print(table)
+        for line in state["attention"]:
+            err.print(f"[bold yellow]attention:[/] {line}", highlight=False)
+    if state["attention"]:
+        raise typer.Exit(2)
+
+
+@app.command()
 def serve(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db) -> None:
     """Run the scheduled deployments (daily pipeline) with Prefect until interrupted."""
     _check_inputs(sources, None)
@@ -186,6 +266,10 @@ def serve(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db)
 
     serve_deployments(sources, db)
 
+
+from flows.commands_warehouse import register  # noqa: E402 - export, events, search, docs
+
+register(app)
 
 if __name__ == "__main__":
     app()

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     global_concurrency: int = 8
     max_listing_pages: int = 20  # pagination depth per listing
     max_sitemaps: int = 50  # child sitemaps followed per source
+    lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
+    publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
 
 
 class Selectors(BaseModel):
@@ -64,6 +66,8 @@ class Source(BaseModel):
     rate_limit: float = Field(default=1.0, gt=0)  # requests per second per host
     concurrency: int = Field(default=2, ge=1)  # requests in flight per host
     selectors: Selectors | None = None
+    licence: str | None = None  # terms under which the publisher's texts may be reused, shown in marts.sources
+    terms_url: str | None = None
 
     @field_validator("feeds", "sitemaps", "listings")
     @classmethod

@@ -24,6 +24,16 @@ class KnownPage:
     fetched_at: dt.datetime
     etag: str | None = None
     last_modified: str | None = None
+    content_hash: str | None = None  # of the body we hold; an identical new body needs no re-parse
+
+    def conditional_headers(self) -> dict[str, str]:
+        """Validators for a conditional GET: the server may answer 304 instead of the body."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 @dataclass
@@ -41,6 +51,19 @@ class CrawlResult:
     def source_failed(self) -> bool:
         """True when discovery itself failed, so nothing could be learnt about the source."""
         return not self.hints and bool(self.errors)
+
+
+def pages_to_parse(pages: list[FetchedPage], known: dict[str, KnownPage], page_hash: Callable[[str], str],
+                   reparse: bool = False) -> list[FetchedPage]:
+    """Article pages whose body is new: a 304 or a body identical to the one we hold costs no re-parse."""
+    fresh = []
+    for page in pages:
+        if page.kind != "article" or page.status != 200:
+            continue
+        held = known.get(page.requested_url)
+        if reparse or held is None or held.content_hash != page_hash(page.text):
+            fresh.append(page)
+    return fresh
 
 
 def needs_fetch(link: DiscoveredLink, known: KnownPage | None, refresh: bool) -> bool:
@@ -117,7 +140,9 @@ async def crawl_source(
     result.discovered = len(links)
     to_fetch = [link for link in links.values() if needs_fetch(link, known.get(link.url), refresh)]
     result.skipped_known = len(links) - len(to_fetch)
-    pages = await asyncio.gather(*(_fetch_article(fetcher, link.url, source, result) for link in to_fetch))
+    pages = await asyncio.gather(
+        *(_fetch_article(fetcher, link.url, source, result, known.get(link.url)) for link in to_fetch)
+    )
     result.pages.extend(page for page in pages if page is not None)
     return result
 
@@ -127,20 +152,30 @@ async def _fetch_discovery(
 ) -> FetchedPage | None:
     try:
         page = await fetcher.fetch(url, source)
-    except FetchError as exc:
-        result.errors.append(exc)
+    except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
+        result.errors.append(_as_fetch_error(url, exc))
         return None
     page = dataclasses.replace(page, kind=kind)
     result.pages.append(page)
     return page
 
 
-async def _fetch_article(fetcher: Fetcher, url: str, source: Source, result: CrawlResult) -> FetchedPage | None:
+async def _fetch_article(
+    fetcher: Fetcher, url: str, source: Source, result: CrawlResult, known: KnownPage | None
+) -> FetchedPage | None:
     try:
-        return await fetcher.fetch(url, source)
-    except FetchError as exc:
-        result.errors.append(exc)
+        return await fetcher.fetch(url, source, headers=known.conditional_headers() if known else None)
+    except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
+        result.errors.append(_as_fetch_error(url, exc))
         return None
+
+
+def _as_fetch_error(url: str, exc: Exception) -> FetchError:
+    """The ledger entry for a failed URL. An unexpected exception is recorded under its type rather than
+    raised: raised, it would fail the whole source and drop every page already fetched for it."""
+    if isinstance(exc, FetchError):
+        return exc
+    return FetchError(url, f"unexpected {type(exc).__name__}: {exc}")
 
 
 def _parsed(result: CrawlResult, url: str, parse: Callable[..., T], *args: object) -> T | None:

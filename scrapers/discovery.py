@@ -15,6 +15,14 @@ class DiscoveryError(ValueError):
     """A feed, sitemap or listing page could not be parsed; the message names the URL."""
 
 
+def _absolute(href: str, base: str) -> str | None:
+    """Canonical absolute URL of a link, or None when it is malformed (one bad link must not cost the page)."""
+    try:
+        return canonicalize(href, base)
+    except ValueError:  # e.g. "http://[broken/" or a port above 65535
+        return None
+
+
 @dataclass(frozen=True)
 class DiscoveredLink:
     """An article URL and what the discovery document said about it."""
@@ -36,7 +44,9 @@ def parse_feed(text: str, url: str) -> list[DiscoveredLink]:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = dt.date(*stamp[:3]) if stamp else None  # feedparser normalises to UTC
-        links.append(DiscoveredLink(canonicalize(href, url), published, "feed"))
+        target = _absolute(href, url)
+        if target is not None:
+            links.append(DiscoveredLink(target, published, "feed"))
     return links
 
 
@@ -56,11 +66,11 @@ def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]
         if not isinstance(node.tag, str):
             continue
         fields = {_local(child.tag): (child.text or "").strip() for child in node if isinstance(child.tag, str)}
-        loc = fields.get("loc")
+        loc = _absolute(fields["loc"], url) if fields.get("loc") else None
         if not loc:
             continue
         if _local(root.tag) == "sitemapindex":
-            children.append(canonicalize(loc, url))
+            children.append(loc)
             continue
         lastmod = None
         if fields.get("lastmod"):
@@ -68,7 +78,7 @@ def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]
                 lastmod = dt.date.fromisoformat(fields["lastmod"][:10])
             except ValueError:
                 lastmod = None
-        links.append(DiscoveredLink(canonicalize(loc, url), lastmod, "sitemap"))
+        links.append(DiscoveredLink(loc, lastmod, "sitemap"))
     return links, children
 
 
@@ -86,8 +96,8 @@ def parse_listing(
         href = anchor.get("href") if anchor is not None else None
         if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
             continue
-        target = canonicalize(href, url)
-        if target not in seen:
+        target = _absolute(href, url)
+        if target is not None and target not in seen:
             seen.add(target)
             links.append(DiscoveredLink(target, None, "listing"))
     return links, _next_page(soup, url, next_selector)
@@ -102,5 +112,5 @@ def _next_page(soup: BeautifulSoup, url: str, next_selector: str | None) -> str 
     href = node.get("href") if node is not None else None
     if not href:
         return None
-    target = canonicalize(href, url)
-    return None if target == canonicalize(url) else target
+    target = _absolute(href, url)
+    return None if target is None or target == canonicalize(url) else target

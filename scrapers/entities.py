@@ -1,6 +1,7 @@
 """Find cities, funding programmes and dated events in article text (pure functions over text and records)."""
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import functools
@@ -14,7 +15,8 @@ from scrapers.dates import find_dates, find_times
 from scrapers.gazetteer import Gazetteer, norm_key
 from scrapers.records import ArticleRecord, City, CityMention, EventRecord, ProgrammeMention
 
-__all__ = ["Catalogue", "Programme", "city_by_id", "city_by_name", "find_cities", "find_events",
+__all__ = ["EVENT_TYPES", "Catalogue", "Programme", "city_by_id", "city_by_name", "event_type", "find_address",
+           "find_cities", "find_events", "find_organiser",
            "find_programmes", "load_programme_catalogue"]
 
 # ----------------------------------------------------------------------------------------------- cities
@@ -55,6 +57,7 @@ Lehre Lichte Linden List Loose Mandel Mantel Mark Mauer Mauern Meine Mitte Moos 
 Osten Otter Pech Pracht Rain Rath Rech Regen Reich Rohr Rosa Rot Roth Rust Saal Salz Sand Sande Scheer Schuld
 Schutz Seelen Senden Singen Sinn Sonnen Stein Stelle Tanne Thal Train Wald Wang Wangen Waren Wehr Weil Weiler
 Welle Wellen Welt Wenden Werben Werder Werden Wetter Wiesen Winden Winzer Wissen Zell Zoo Mitte Holle Hohn
+Echt Helden Wisch Velden Borne Ulft Gendt Wehl
 """)}
 
 # Words before a name that say a place is meant: prepositions of place and nouns for a municipality.
@@ -86,7 +89,22 @@ David Daniel Philipp Matthias Sven Holger Ralf Rainer Bernd Dieter Manfred Helmu
 Heinz Walter Fritz Otto Friedrich Wilhelm Georg Ludwig Robert Oliver Marco Mario Marc Simon Benjamin Jakob
 Johanna Giulia Kader Denes Annekatrin Arend Roland Larissa Markus Gregor Thomas Dominik Carsten Torsten Volker
 Norbert Reinhard Joachim Hubert Armin Olaf Angelika Gabriele Ursula Barbara Elke Gisela Ingrid Hildegard Ulrike
-Stefanie Katharina Christine Kathrin Marion Bettina
+Stefanie Katharina Christine Kathrin Marion Bettina Svenja Jana Jasmin Janina Jessica Vanessa Saskia Carina
+Carolin Caroline Charlotte Clara Klara Emma Emilia Mia Hannah Hanna Lea Leonie Luisa Louisa Marie Sophie Sofia
+Amelie Antonia Theresa Teresa Helena Elena Greta Ida Frieda Ella Lina Nina Eva Miriam Judith Ruth Esther Rebecca
+Nora Paula Pia Alina Annika Anne Anna-Lena Britta Dagmar Doris Edith Erika Gudrun Hannelore Heidi Helga Ilse
+Irmgard Jutta Karla Karola Lydia Margit Margarete Marlene Martina Regina Rita Rosemarie Sigrid Sonja Tamara Vera
+Viola Waltraud Wiebke Yvonne Constanze Cornelia Friederike Henrike Ines Isabel Isabell Kirsten Manuela Mareike
+Meike Nadja Natalie Ramona Sabrina Stephanie Svea Tina Verena Beate Bärbel Brigitte Christiane Diana Franziska
+Lars Lutz Malte Marcel Mathias Mathis Nico Niko Ole Oskar Pascal Rene René Robin Rolf Rüdiger Sascha Steffen
+Thorsten Timo Tino Ulrich Wilfried Winfried Achim Alfred Bernhard Bruno Detlef Eckhard Egon Erich Ernst Erwin
+Gerald Gottfried Günther Hartmut Heiner Helmuth Henning Herbert Hermann Hinrich Ingo Jochen Konrad Kai Lothar
+Manuel Mirko Rudolf Siegfried Tilo Till Theo Valentin Vincent Wolf Benedikt Christoph Clemens Fabian Hendrik
+Henrik Jannik Jannis Jonathan Julian Justus Kevin Konstantin Leonard Linus Lucas Luca Marius Mats Nick Noah
+Ben Elias Emil Erik Finn Hannes Henry Jakob Jan-Peter Joscha Karsten Knut Leo Magnus Mattis Quentin Raphael
+Rafael Sören Stephen Steven Sebastian Silvio Timm Tjark Vinzenz Yannick Ahmet Mehmet Ali Murat Can Deniz Elif
+Aylin Ayşe Fatma Emre Yusuf Olga Irina Natalia Katarzyna Agnieszka Piotr Tomasz Jean Pierre Marc-André
+John James Mark Paul-Henri Jörn Jost Gunnar Harald Ruben Jürgen-Peter Ann Anneliese
 """)}
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’]s\b)?")
@@ -158,12 +176,39 @@ def _prev_word(text: str, start: int) -> tuple[str, int]:
 
 
 def _sentence_start(text: str, pos: int) -> bool:
-    before = text[:pos].rstrip(" „\"'(")
-    return not before or before[-1] in ".!?:\n–—•-"
+    # A bounded window: looking back over the whole text would make long articles quadratic.
+    before = text[max(0, pos - 60):pos].rstrip(" „\"'(")
+    return (not before and pos < 60) or (bool(before) and before[-1] in ".!?:\n–—•-")
+
+
+_NOT_CITY_FIRST = {k.split()[0]: len(k.split()) for k in NOT_CITIES}
+
+
+def _token_key(tok: str) -> str:
+    key = unicodedata.normalize("NFC", tok).casefold().replace("ß", "ss")
+    if key.endswith(("'s", "’s")):
+        key = key[:-2]
+    return "st" if key == "sankt" else key
+
+
+def _max_words(tok: str, gazetteer: Gazetteer, adjectives: dict[str, str]) -> int:
+    """How many words a place name starting with this word can have; 0 when no name starts with it."""
+    key = _token_key(tok)
+    first = gazetteer.first_words
+    n = max(first.get(key, 0), _NOT_CITY_FIRST.get(key, 0))
+    if key.endswith("s"):  # a genitive: "Kiels", "Dortmunds"
+        n = max(n, first.get(key[:-1], 0))
+    if key in adjectives:
+        n = max(n, 1)
+    return min(n, 5)
 
 
 def _scan(text: str, gazetteer: Gazetteer) -> list[_Candidate]:
-    """Every place-name candidate in text, longest phrase first at each position."""
+    """Every place-name candidate in text, longest phrase first at each position.
+
+    Only words that start some name in the gazetteer are looked at (a dictionary look-up each), so the
+    scan stays linear in the length of the text.
+    """
     adjectives = _adjective_index(gazetteer)
     words = list(_WORD.finditer(text))
     out: list[_Candidate] = []
@@ -174,8 +219,12 @@ def _scan(text: str, gazetteer: Gazetteer) -> list[_Candidate]:
         if not tok[0].isupper() or (tok.isupper() and len(tok) < 5):
             i += 1
             continue
+        longest = _max_words(tok, gazetteer, adjectives)
+        if not longest:
+            i += 1
+            continue
         matched = 0
-        for n in range(min(5, len(words) - i), 0, -1):
+        for n in range(min(longest, len(words) - i), 0, -1):
             last = words[i + n - 1]
             if n > 1:
                 if not last.group(0)[0].isupper() and last.group(0).lower() not in _GLUE_WORDS and not (
@@ -278,12 +327,15 @@ def find_cities(text: str, gazetteer: Gazetteer | None = None) -> list[CityMenti
     while changed:
         changed = False
         for k, c in enumerate(resolved):
-            if accepted[k] or c.common:
+            # An everyday word joins a list only as a big city ("Essen und Oberhausen", not "Essen und Wald").
+            if accepted[k] or (c.common and (c.city.population < 100_000 or c.kind != "name")):
                 continue
             for j in (k - 1, k + 1):
                 if 0 <= j < len(resolved) and accepted[j] and not resolved[j].common:
                     a, b = (resolved[j], c) if j < k else (c, resolved[j])
-                    if re.fullmatch(r"\s*(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?", text[a.end:b.start]):
+                    joiner = r"\s*(,|und|oder|sowie|&|/)\s*" if c.common else \
+                        r"\s*(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?"
+                    if re.fullmatch(joiner, text[a.end:b.start]):
                         accepted[k] = changed = True
                         break
     mentions: dict[str, CityMention] = {}
@@ -315,7 +367,7 @@ CATALOGUE_COLUMNS = ["programme_id", "name", "acronym", "aliases", "level", "fun
 LEVELS = {"EU", "federal", "state", "municipal"}
 # Aliases kept for matching gold spellings but too generic to recognise a programme in running text alone.
 _WEAK_ALIASES = {norm_key(a) for a in ("Zukunftsstadt", "Lighthouse Cities", "Smart Cities and Communities",
-                                       "Digitale Modellregion", "Kommunalrichtlinie")}
+                                       "Digitale Modellregion", "Kommunalrichtlinie", "Kommunen innovativ")}
 
 
 @dataclass(frozen=True)
@@ -340,6 +392,7 @@ class Catalogue:
     programmes: tuple[Programme, ...]
     by_id: dict[str, Programme] = field(default_factory=dict)
     patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    anchors: dict[str, list[tuple[str, int, re.Pattern[str]]]] = field(default_factory=dict)
 
     def match_name(self, name: str) -> Programme | None:
         """The catalogue programme one of whose spellings equals `name` (case, hyphens, quotes ignored)."""
@@ -365,8 +418,12 @@ def _alias_pattern(alias: str) -> str | None:
     for w in words:
         esc = re.escape(w).replace("ß", "(?:ß|ss)")
         parts.append(esc + (r"(?:s|es|n|en)?" if w[-1].isalpha() and not w.isupper() else ""))
-    sep = r"[\s\-–‐_/„“”\"'»«‚‘’]*"
+    # A dot joins words only inside a name ("Smarte.Land.Regionen"), never across a sentence end.
+    sep = r"(?:[\s\-–‐_/„“”\"'»«‚‘’]|\.(?!\s))*"
     body = sep.join(parts)
+    if alias[0].isupper() and len(words) > 1:
+        # "Lebendige Zentren" is a programme; "lebendige Zentren" in running text is not.
+        body = r"(?-i:(?=[A-ZÄÖÜ0-9]))" + body
     if len(words) == 1 and words[0].isupper() and len(words[0]) <= 6:
         return r"(?-i:(?<![^\W_])" + body + r"(?![^\W\d_]))"
     return r"(?<![^\W_])" + body + r"(?![^\W\d_])"
@@ -374,6 +431,7 @@ def _alias_pattern(alias: str) -> str | None:
 
 def _build_catalogue(programmes: list[Programme]) -> Catalogue:
     patterns = []
+    anchors: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
     for p in programmes:
         alts = []
         for alias in sorted({p.name, p.acronym or "", *p.aliases} - {""}, key=len, reverse=True):
@@ -381,11 +439,45 @@ def _build_catalogue(programmes: list[Programme]) -> Catalogue:
                 continue
             pat = _alias_pattern(alias)
             if pat:
+                rank = len(alts)
                 alts.append(pat)
+                # Every match of an alias starts with its first word as written (any case; ß or ss).
+                first = re.findall(r"[^\W_]+", alias)[0].lower()
+                for anchor in {first, first.replace("ß", "ss")}:
+                    anchors.setdefault(anchor, []).append((p.programme_id, rank, re.compile(pat, re.IGNORECASE)))
         if alts:
             patterns.append((p.programme_id, re.compile("|".join(alts), re.IGNORECASE)))
     return Catalogue(programmes=tuple(programmes), by_id={p.programme_id: p for p in programmes},
-                     patterns=tuple(patterns))
+                     patterns=tuple(patterns), anchors=anchors)
+
+
+def _catalogue_matches(text: str, cat: Catalogue) -> list[tuple[str, int, int]]:
+    """(programme id, start, end) of every catalogue alias in `text`, non-overlapping per programme.
+
+    Equivalent to running each programme's alternation over the text, but only where the first word of
+    an alias occurs (found with str.find), which keeps long texts fast.
+    """
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower-case to two; offsets would shift
+        return [(pid, m.start(), m.end()) for pid, rx in cat.patterns for m in rx.finditer(text)]
+    best: dict[tuple[str, int], tuple[int, int]] = {}  # (programme, start) -> (alias rank, end)
+    for anchor, entries in cat.anchors.items():
+        pos = low.find(anchor)
+        while pos != -1:
+            for pid, rank, rx in entries:
+                if (pid, pos) in best and best[(pid, pos)][0] <= rank:
+                    continue
+                m = rx.match(text, pos)
+                if m:
+                    best[(pid, pos)] = (rank, m.end())
+            pos = low.find(anchor, pos + 1)
+    out: list[tuple[str, int, int]] = []
+    last_end: dict[str, int] = {}
+    for (pid, start), (_rank, end) in sorted(best.items(), key=lambda kv: kv[0][1]):
+        if start >= last_end.get(pid, 0):
+            out.append((pid, start, end))
+            last_end[pid] = end
+    return out
 
 
 def load_programme_catalogue(path: Path | None = None) -> Catalogue:
@@ -482,11 +574,10 @@ def find_programmes(text: str, catalogue: Catalogue | None = None) -> list[Progr
     cat = catalogue or load_programme_catalogue()
     found: dict[str, tuple[str, list[int], str | None]] = {}
     taken: list[tuple[int, int]] = []
-    for pid, rx in cat.patterns:
-        for m in rx.finditer(text):
-            surface, offs, _ = found.setdefault(pid, (m.group(0), [], None))
-            offs.append(m.start())
-            taken.append(m.span())
+    for pid, start, end in _catalogue_matches(text, cat):
+        surface, offs, _ = found.setdefault(pid, (text[start:end], [], None))
+        offs.append(start)
+        taken.append((start, end))
     for rx in _DISCOVER:
         for m in rx.finditer(text):
             names = re.split(r"\s(?:und|sowie)\s", m.group(1)) if rx is _DISCOVER[1] else [m.group(1)]
@@ -516,29 +607,111 @@ def find_programmes(text: str, catalogue: Catalogue | None = None) -> list[Progr
 # ----------------------------------------------------------------------------------------------- events
 _EVENT_WORDS = re.compile(
     r"(?<![^\W\d_])(?:[\w-]*?(?:[Kk]onferenz|[Kk]ongress|[Ff]orum|[Ww]orkshop|[Ww]ebinar|[Tt]agung|[Ff]achtag|"
-    r"[Mm]esse|[Aa]uftakt|[Vv]eranstaltung|[Pp]reisverleihung|[Ff]estival|[Ss]ymposium|[Ss]ummit|[Gg]ipfel|"
+    r"(?<=[\w-])messe|Messe|[Aa]uftakt|[Vv]eranstaltung|[Pp]reisverleihung|[Ff]estival|[Ss]ymposium|[Ss]ummit|[Gg]ipfel|"
     r"[Nn]etzwerktreffen|[Bb]arcamp|[Hh]ackathon|[Ii]nfoabend|[Ii]nformationsabend|[Ff]achforum|[Ee]xkursion|"
-    r"[Ss]itzung|[Vv]ortrag|[Pp]odiumsdiskussion|[Ee]mpfang|[Gg]ala|[Ss]precherrat|[Ss]tammtisch|"
-    r"[Ll]abor?abend|[Aa]ktionstag|[Ii]nnovationstag|[Zz]ukunftstag|[Bb]ürgerdialog|[Ff]est(?!ival))|"
+    r"[Ss]itzung|(?<=[\w-])vortrag|Vortrag(?!en)|[Pp]odiumsdiskussion|(?<=[\w-])empfang|Empfang|[Gg]ala|[Ss]precherrat|[Ss]tammtisch|"
+    r"[Ll]abor?abend|[Aa]ktionstag|[Ii]nnovationstag|[Zz]ukunftstag|[Bb]ürgerdialog|(?<=[\w-])fest(?!ival|ge|st|l|e[nr]?\b)|"
+    r"[Vv]ersammlung|[Ss]eminar|[Dd]iskussionsabend|[Tt]hemenabend|[Bb]ürgerabend|[Ff]achgespräch|"
+    r"[Ww]erkstattgespräch|[Ee]xpertengespräch|[Bb]ürgergespräch|[Ee]inweihung|[Ee]röffnung|(?<=[\w-])feier|Feier(?!n)|"
+    r"[Pp]räsentation|[Rr]undgang|[Ss]paziergang|[Aa]ktionswoche|[Tt]hemenwoche|[Dd]igitalwoche|[Aa]usstellung|"
+    r"[Mm]eetup|[Ee]xpo\b|(?<=[\w-])treffen|Treffen)|"
     r"Fest|Kick-off|Kickoff|Startschuss|Convention|Tag der offenen Tür)(?:[a-zäöüß]*)(?![^\W\d_])")
+# Every stem of an event word, for a fast first pass over long texts (a superset of _EVENT_WORDS).
+_EVENT_STEMS = tuple("""
+konferenz kongress forum workshop webinar tagung fachtag messe auftakt veranstaltung verleihung festival symposium
+summit gipfel treffen barcamp hackathon abend exkursion sitzung vortrag diskussion empfang gala sprecherrat
+stammtisch tag bürgerdialog fest versammlung seminar gespräch einweihung eröffnung feier präsentation rundgang
+spaziergang woche ausstellung meetup expo kick startschuss convention
+""".split())
+
+
+def _stem_positions(text: str) -> list[int]:
+    """Sorted offsets of every event-word stem in `text` (str.find on the lower-cased text: fast on long texts)."""
+    low = text.lower()
+    out = []
+    for stem in _EVENT_STEMS:
+        pos = low.find(stem)
+        while pos != -1:
+            out.append(pos)
+            pos = low.find(stem, pos + 1)
+    return sorted(out)
+# "am 5. Mai", "am Dienstag, 14. Oktober", "vom 3. bis": a date that may follow a title announcing an event.
+_AM_DATE = re.compile(r"\b[Aa]m\s+(?:[A-Z][a-z]+,?\s+)?\d|\b[Vv]om\s+\d")
 _ONLINE = re.compile(r"\b(online|Online|digital stattfind|virtuell|Livestream|Webinar|Web-Seminar|Zoom|"
                      r"Videokonferenz|Web-Konferenz)", re.IGNORECASE)
 # A date after these words is a deadline or the page's own date, not the day of an event.
 _NOT_EVENT_BEFORE = re.compile(r"(bis\s+(zum|spätestens)?|spätestens|Frist|Anmeldeschluss|Einsendeschluss|"
                                r"Bewerbungsschluss|Stand|veröffentlicht\s+am|Veröffentlicht\s+am|Nachricht vom|"
                                r"Pressemitteilung vom|seit|ab dem|ab|gültig)\W*$", re.IGNORECASE)
+# A deadline named earlier in the clause ("Anmeldeschluss für die Konferenz ist der 15. September").
+_DEADLINE_BEFORE = re.compile(r"(Anmeldeschluss|Bewerbungsschluss|Einsendeschluss|Abgabeschluss|Antragsschluss|"
+                              r"Anmeldefrist|Bewerbungsfrist|Einreichungsfrist|Deadline|Stichtag)\b[^.;]{0,40}$",
+                              re.IGNORECASE)
+# ... or a verb of applying right after it ("bis 31. März eingereicht werden").
+_DEADLINE_AFTER = re.compile(r"^\W{0,3}(?:\d{4}\s*)?(?:\w+\s+){0,3}(eingereicht|beantragt|einzureichen|zu beantragen|"
+                             r"anzumelden|bewerben)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(fand|fanden|war|waren|hatte|hatten|trafen|kamen|diskutierten|diskutierte|zeigte|zeigten|"
+                   r"stellte|stellten|präsentierte|präsentierten|nahmen|besuchten|ging|gingen|wurde|wurden|"
+                   r"beteiligten|folgten|erlebten|sprach|sprachen|informierten|verteilt|unterzeichnet|"
+                   r"eröffnete|eröffneten|zog|zogen|lud|luden)\b")
+_FUTURE = re.compile(r"\b(findet|finden|wird|werden|folgt|folgen|lädt|laden|soll|sollen|plant|geplant|"
+                     r"beginnt|startet|können|kann|erwartet|anmelden|Anmeldung|bevorstehend\w*)\b")
 _VENUE = re.compile(r"\b(?:[Ii]m|[Ii]n der|[Ii]n den|[Ii]m Haus der|[Aa]uf dem|[Aa]uf der)\s+"
                     r"((?:[A-ZÄÖÜ][\w-]+)(?:\s(?:für|der|des|am|an der|zu)\s(?:[A-ZÄÖÜ][\w-]+)(?:\s[A-ZÄÖÜ][\w-]+)?)?)")
 _VENUE_HEADS = re.compile(r"(Institut|Haus|Halle|hallen?\b|Zentrum|zentrum|Museum|museum|Saal|saal|Rathaus|forum\b|"
                           r"Forum\b|Arena|arena|Kongress|Theater|theater|Hotel|Bibliothek|bibliothek|Universität|"
                           r"Hochschule|Messe|Kirche|kirche|Schloss|Villa|Fabrik|Werk|Hafen|Bahnhof|[Pp]ark\b|Garten|"
-                          r"Foyer|Aula|Campus|Stadion|Rotunde|Lab\b|Labor|Galerie|Speicher|Kulturhaus|Atelier)")
-_DETAIL_VENUE_KEYS = ("veranstaltungsort", "ort", "venue", "location", "wo", "adresse", "veranstaltungsadresse")
+                          r"Foyer|Aula|Campus|Stadion|Rotunde|Lab\b|Labor|Galerie|Speicher|Kulturhaus|Atelier|Konzil)")
+_DETAIL_VENUE_KEYS = ("veranstaltungsort", "ort", "venue", "location", "wo", "adresse", "veranstaltungsadresse",
+                      "anschrift")
 _DETAIL_DATE_KEYS = ("datum", "termin", "date", "wann", "zeit", "zeitraum")
 _DETAIL_TIME_KEYS = ("uhrzeit", "zeit", "time", "beginn")
+_DETAIL_ORGANISER_KEYS = ("veranstalter", "veranstalterin", "veranstaltende", "organisator", "organisation",
+                          "ausrichter", "ausrichterin", "gastgeber", "gastgeberin", "organizer")
 
-
+# The kind of an event, from the event word: first match wins, so compounds go before their heads.
+EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((t, re.compile(p, re.IGNORECASE)) for t, p in (
+    ("webinar", r"webinar|web-seminar|online-seminar"),
+    ("hackathon", r"hackathon"),
+    ("convention", r"convention"),
+    ("kongress", r"kongress(?!messe)"),
+    ("messe", r"messe|expo\b|ausstellung"),
+    ("konferenz", r"konferenz|summit|gipfel"),
+    ("tagung", r"tagung|fachtag|symposium"),
+    ("forum", r"forum"),
+    ("workshop", r"workshop|barcamp|seminar|werkstatt"),
+    ("buergerdialog", r"bürgerdialog|dialog|versammlung|infoabend|informationsabend|bürgerabend|"
+                      r"diskussionsabend|bürgergespräch"),
+    ("sitzung", r"sitzung|sprecherrat"),
+    ("auftakt", r"auftakt|kick-?off|startschuss"),
+))
 _ABBREVIATIONS = {"Dr", "St", "ca", "Nr", "Prof", "bzw", "vgl", "ggf", "u.a", "z.B", "Str", "inkl", "evtl"}
+# Words that open a sentence or a phrase but never an event's name.
+_NAME_STOP = {norm_key(w) for w in _names("""
+Am Im Beim Bei Der Die Das Dem Den Des Zum Zur Auf Aus In Nach Vom Von Ein Eine Einen Einem Einer Auch Zudem Dann
+Danach Zuvor Schon Bereits Nun Jetzt Mit Für Über Unter Wie Wer Was Als Und Oder Diese Dieser Dieses Ihre Ihr Sein
+Seine Unsere Unser Erste Ersten Nächste Nächsten Zweite Zweiten Dritte Dritten Neue Neuen Große Großen Jährliche
+Jährlichen Ab Bis Seit Während Wegen Trotz Rund Insgesamt Heute Morgen Gestern Dort Hier So Doch Bislang
+Anschließend Zum Ende Beginn Anfang Mitte Ende Woche Monat Jahr Tag Tage Tagen
+""")}
+_ADDRESS = re.compile(
+    r"((?:[A-ZÄÖÜ][\wäöüß.-]*[ -]){0,3}(?:[A-ZÄÖÜ][\wäöüß.-]*(?:straße|str\.|weg|platz|allee|gasse|ring|damm|"
+    r"ufer|markt|chaussee|steig|promenade|hof|berg|tor|kai)|(?:Straße|Platz|Weg|Allee|Gasse|Ring|Markt|Ufer|Kai|"
+    r"Damm|Chaussee|Promenade)(?:\s(?:der|des|am)\s[A-ZÄÖÜ][\wäöüß-]+)?)(?:\s+\d+\s?[a-z]?(?:\s?[-–]\s?\d+)?)?)"
+    r",?\s+(\d{5})\s+([A-ZÄÖÜ][\wäöüß.-]*(?:\s(?:\([^)]{2,20}\)|(?:an|am|im|in|ob|bei)\s(?:der\s)?[A-ZÄÖÜ][\wäöüß-]+|"
+    r"[A-ZÄÖÜ][\wäöüß-]+))?)")
+_ORGANISER = [
+    re.compile(r"\bVeranstalter(?:in|innen)?\s*(?:ist|sind|war|waren|:)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\b(?:[Vv]eranstaltet|[Oo]rganisiert|[Aa]usgerichtet)\s+(?:wird\s+(?:sie|er|es|das\s+\w+|die\s+\w+|"
+               r"der\s+\w+)\s+|wurde\s+(?:sie|er|es|das\s+\w+|die\s+\w+|der\s+\w+)\s+|werden\s+|wurden\s+)?"
+               r"(?:von|vom|durch)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\b(?:Gastgeber(?:in)?|Ausrichter(?:in)?)\s+(?:ist|sind|war|waren)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\bauf Einladung\s+(?P<o>(?:der|des|von)\s[^.;,\n]{3,100})"),
+    re.compile(r"(?:^|[.!?]\s+|\n)(?P<o>(?:Die|Der|Das)\s[^.;,\n]{2,80}?)\s+(?:lädt|laden|lud|luden)\b[^.;\n]{0,200}?\bein\b"),
+    re.compile(r"(?:^|[.!?]\s+|\n)(?P<o>(?:Die|Der|Das)\s[^.;,\n]{2,80}?)\s+(?:hatte|hatten|hat|haben)\s+"
+               r"(?:[^.;\n]{0,60}\s)?eingeladen\b"),
+    re.compile(r"\b(?:Die|Der|Das)\s+(?P<o>[^.;,\n]{2,80}?)\s+(?:hatte|hatten|hat|haben)\s+(?:dazu|hierzu)\s+eingeladen\b"),
+]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -556,34 +729,131 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _event_name(sentence: str, word: re.Match[str]) -> str:
-    """The event's name: the event word with an ordinal before it and a title or genitive after it."""
+    """The event's name: the event word with an ordinal and name words before it, and a title, a genitive
+    or capitalised name words after it ("24. Regionalkonferenz der Modellprojekte Smart Cities",
+    "Smart Country Convention", "Forum Digitale Daseinsvorsorge")."""
     start, end = word.start(), word.end()
+    # Capitalised words right before the event word belong to its name ("Smart Country Convention").
+    for m in reversed(list(re.finditer(r"[A-ZÄÖÜ][\w.-]*\s+", sentence[max(0, start - 60):start]))):
+        abs_start = max(0, start - 60) + m.start()
+        if abs_start + len(m.group(0)) != start or norm_key(m.group(0).strip()) in _NAME_STOP:
+            break
+        if _sentence_start_of(sentence, abs_start) and not re.match(r"[A-ZÄÖÜ][\w-]*[A-ZÄÖÜ]|[A-ZÄÖÜ]+\b", m.group(0)):
+            break  # a capital only because the sentence starts here
+        start = abs_start
     ordinal = re.search(r"(\d{1,3}\.\s*)$", sentence[:start])
     if ordinal:
         start = ordinal.start()
     tail = sentence[end:]
     m = re.match(r"(\s+(?:der|des|zur|zum|für|über|zu|„)[^,;:()\n]*?)(?=\s+(?:am|vom|im|in|an|bei|mit|war|ist|"
-                 r"wird|findet|fand|stand|steht|statt|lädt|hat|zeigte|zeigten|trafen)\b|[,;:()\n]|\.\s|$)", tail)
+                 r"wird|findet|fand|stand|steht|statt|lädt|hat|haben|zeigte|zeigten|trafen|sollen|soll|sind|"
+                 r"diskutierten|beginnt|folgt|läuft|von|ab|um)\b|[,;:()\n]|\.\s|\.$|$)", tail)
     if m and len(m.group(1)) < 90:
         end += m.end(1)
+    else:
+        # Capitalised words after a generic event word name it ("Forum Digitale Daseinsvorsorge").
+        caps = re.match(r"(?:\s+(?!(?:Am|Im|In|Vom|Von|Bei|Beim|Ab|Um)\b)[A-ZÄÖÜ][\w-]+){1,4}", tail)
+        if caps:
+            end += caps.end()
     quoted = re.match(r"\s*„[^“]{2,120}“", sentence[end:])
     if quoted:
         end += quoted.end()
     return sentence[start:end].strip(" ,.–-")
 
 
-def _venue_from_details(details: dict[str, str]) -> str | None:
+def _sentence_start_of(sentence: str, pos: int) -> bool:
+    before = sentence[:pos].rstrip(" „\"'(")
+    return not before or before[-1] in ".!?:\n–—•-"
+
+
+def event_type(name: str) -> str:
+    """The kind of event a name describes (konferenz, kongress, forum, workshop, webinar, ...), else "other"."""
+    for kind, rx in EVENT_TYPES:
+        if rx.search(name):
+            return kind
+    return "other"
+
+
+def _detail(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
     for k, v in details.items():
-        if k.strip().casefold().rstrip(":") in _DETAIL_VENUE_KEYS and v and v.strip():
+        if k.strip().casefold().rstrip(":") in keys and v and v.strip():
             return v.strip()
     return None
+
+
+def _addresses(text: str) -> list[tuple[str, str]]:
+    """(address, place) of every postal address in `text`, read around each five-digit postcode."""
+    out = []
+    for pc in re.finditer(r"(?<![\d.,])\d{5}(?![\d.,])", text or ""):
+        # Only the window around a postcode is matched: the street pattern is costly on long texts.
+        lo = max(0, pc.start() - 120)
+        for m in _ADDRESS.finditer(text[lo:pc.end() + 60]):
+            if m.start(2) + lo == pc.start():
+                street = re.sub(r"^(?:Im|Am|In|An|Auf|Bei|Ort|Adresse|Veranstaltungsort)\s+(?=[A-ZÄÖÜ])", "",
+                                m.group(1).strip())
+                out.append((f"{street}, {m.group(2)} {m.group(3).strip()}", m.group(3).strip()))
+                break
+    return out
+
+
+def find_address(text: str) -> str | None:
+    """The first postal address in `text`: street (and number), postcode and place."""
+    found = _addresses(text)
+    return found[0][0] if found else None
+
+
+_ORGANISER_CUE = re.compile(r"Veranstalt|[Oo]rganisiert|[Aa]usgerichtet|Gastgeber|Ausrichter|Einladung|lädt|laden|"
+                            r"lud|eingeladen")
+
+
+def find_organiser(text: str) -> str | None:
+    """Who organises an event, as the text says it ("Veranstalter: …", "organisiert von …", "… lädt … ein")."""
+    if not text or not _ORGANISER_CUE.search(text):
+        return None
+    for rx in _ORGANISER:
+        m = rx.search(text)
+        if m:
+            org = re.split(r"\s+(?:gemeinsam mit|zusammen mit|in Kooperation mit|im Auftrag|statt|ein\b|zu\b|zur\b|"
+                           r"zum\b|am\b|im\b|in\b)", m.group("o"))[0]
+            org = re.sub(r"^(?:der|die|das|dem|den|von|vom)\s+", "", org.strip(" ,:–-"), flags=re.IGNORECASE)
+            if len(org) >= 3 and org[0].isupper():
+                return org
+    return None
+
+
+def _pick_year(date: dt.date, end: dt.date | None, reference: dt.date, sentence: str) -> tuple[dt.date, dt.date | None]:
+    """The year of a date written without one: the nearest to the publication day, unless the tense says
+    otherwise (a report in January about "am 12. Dezember" means last December)."""
+    options = []
+    for delta in (-1, 0, 1):
+        try:
+            start = date.replace(year=reference.year + delta)
+        except ValueError:  # 29 February
+            continue
+        shift = start.year - date.year
+        options.append((start, end.replace(year=end.year + shift) if end else None))
+    past, future = bool(_PAST.search(sentence)), bool(_FUTURE.search(sentence))
+    slack = dt.timedelta(days=3)
+    if past and not future:
+        earlier = [o for o in options if o[0] <= reference + slack]
+        if earlier:
+            return max(earlier)
+    if future and not past:
+        later = [o for o in options if o[0] >= reference - slack]
+        if later:
+            return min(later)
+    return min(options, key=lambda o: abs((o[0] - reference).days))
 
 
 def find_events(article: ArticleRecord, cities: list[CityMention],
                 publisher_city_id: str | None = None) -> list[EventRecord]:
     """Dated events in an article: a date in a sentence with an event word (or right after a title that
     announces one), with its city ("in Konstanz", the venue's city, a city in that sentence, else the
-    article's main city or the publisher's city). One event per (start date, city)."""
+    article's main city or the publisher's city). One event per (start date, city).
+
+    Each event carries its kind (`event_type`), the address and organiser when the details block or the
+    text gives them, and the catalogue programme named in its sentence (else the article's first).
+    """
     reference = article.published_date
     parts = [article.title or ""]
     if article.teaser and article.teaser.strip() and article.teaser.strip() not in (article.body_text or ""):
@@ -592,7 +862,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     text = "\n".join(parts)
     details = {k: v for k, v in (article.details or {}).items() if isinstance(v, str)}
     g = gz.load()
-    detail_venue = _venue_from_details(details)
+    cat = load_programme_catalogue()
+    detail_venue = _detail(details, _DETAIL_VENUE_KEYS)
     venue_city = None
     if detail_venue:
         vc = find_cities(detail_venue, g)
@@ -602,8 +873,20 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)
                  or publisher_city_id)
     title_has_event = bool(_EVENT_WORDS.search(article.title or ""))
-    sentences = _sentences(text)
     events: dict[tuple[dt.date, str | None], EventRecord] = {}
+
+    @functools.cache
+    def article_wide() -> tuple[list[tuple[str, int, int]], str | None, list[tuple[str, str | None]]]:
+        """Programmes, organiser and addresses of the whole article: read once, and only if it has events."""
+        programmes = _catalogue_matches(text, cat)
+        organiser = _detail(details, _DETAIL_ORGANISER_KEYS)
+        if organiser is None:
+            organiser = next((o for a, b in sentences if (o := find_organiser(text[a:b]))), None)
+        addresses = []
+        for address, place in _addresses(text):
+            where = find_cities(place, g)
+            addresses.append((address, where[0].city_id if where else None))
+        return programmes, organiser, addresses
 
     def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None) -> None:
         if reference is not None and not (reference - dt.timedelta(days=180) <= date
@@ -628,33 +911,61 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in _DETAIL_TIME_KEYS
                                          for t in find_times(v)][:1]
+        title_word = _EVENT_WORDS.search(article.title or "")
         name = _event_name(sentence, word) if word else (
-            _event_name(article.title, _EVENT_WORDS.search(article.title)) if title_has_event else sentence[:80])
+            _event_name(article.title, title_word) if title_word else sentence[:80])
+        if word and title_word and len(name.split()) == 1:
+            # A bare "Webinar" in the text: the title often names the event in full.
+            titled = _event_name(article.title, title_word)
+            if event_type(titled) == event_type(name) and len(titled) > len(name):
+                name = titled
         venue = detail_venue
         if venue is None:
             vm = next((v for v in _VENUE.finditer(sentence) if _VENUE_HEADS.search(v.group(1))
                        and not find_cities(v.group(1), g)), None)
             venue = vm.group(1) if vm else None
+        article_programmes, article_organiser, article_addresses = article_wide()
+        address = find_address(detail_venue or "") or find_address(sentence)
+        if address is None and city_id is not None:
+            # An address elsewhere in the article counts when it lies in the event's city.
+            address = next((a for a, where in article_addresses if where == city_id), None)
+        in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
+        programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
         events[key] = EventRecord(name=name or sentence[:80].strip(), start_date=date, evidence=sentence.strip()[:500],
                                   end_date=end_date, start_time=times[0].start_time if times else None,
                                   end_time=times[0].end_time if times else None,
-                                  city_id=None if online else city_id, is_online=online, venue=venue)
+                                  city_id=None if online else city_id, is_online=online, venue=venue,
+                                  address=address, event_type=event_type(name or ""),
+                                  organiser=find_organiser(sentence) or article_organiser,
+                                  programme_id=programme_id)
 
+    sentences = _sentences(text)
+    # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
+    stems = _stem_positions(text)
     for s_start, s_end in sentences:
         sentence = text[s_start:s_end]
-        words = list(_EVENT_WORDS.finditer(sentence))
+        lo = bisect.bisect_left(stems, s_start)
+        has_stem = lo < len(stems) and stems[lo] < s_end
+        words = list(_EVENT_WORDS.finditer(sentence)) if has_stem else []
+        if not words and not (title_has_event and _AM_DATE.search(sentence)):
+            continue  # no event word, no event: most sentences end here, before any date parsing
         for span in find_dates(sentence, reference):
             before = sentence[:span.start]
-            if _NOT_EVENT_BEFORE.search(before):
+            if _NOT_EVENT_BEFORE.search(before) or _DEADLINE_BEFORE.search(before[-80:]):
+                continue
+            if _DEADLINE_AFTER.match(sentence[span.end:span.end + 60]):
                 continue
             # "14.08.2025 — ..." opening a paragraph is the publication date.
             if not before.strip() and re.match(r"\s*[—–-]", sentence[span.end:]):
                 continue
+            date, end_date = span.date, span.end_date
+            if not span.has_year and reference is not None:
+                date, end_date = _pick_year(date, end_date, reference, sentence)
             if words:
                 word = min(words, key=lambda w: abs(w.start() - span.start))
-                add(span.date, span.end_date, sentence, s_start, s_start + span.start, word)
+                add(date, end_date, sentence, s_start, s_start + span.start, word)
             elif title_has_event and re.search(r"(^|\b)(Am|am|Vom|vom)\s*$", before[-12:]):
-                add(span.date, span.end_date, sentence, s_start, s_start + span.start, None)
+                add(date, end_date, sentence, s_start, s_start + span.start, None)
     # A details block ("Datum: 24. September 2025", "Veranstaltungsort: ...") describes the event itself.
     for k, v in details.items():
         if k.strip().casefold().rstrip(":") in _DETAIL_DATE_KEYS:
@@ -662,5 +973,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             if spans:
                 word = _EVENT_WORDS.search(article.title or "")
                 sentence = f"{article.title}. {v}"
-                add(spans[0].date, spans[0].end_date, sentence, 0, 0, None if word is None else word)
+                date, end_date = spans[0].date, spans[0].end_date
+                if not spans[0].has_year and reference is not None:
+                    date, end_date = _pick_year(date, end_date, reference, sentence)
+                add(date, end_date, sentence, 0, 0, None if word is None else word)
     return list(events.values())

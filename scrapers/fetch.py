@@ -9,6 +9,7 @@ import random
 import re
 import time
 import urllib.robotparser
+import zlib
 from collections.abc import Awaitable, Callable
 from urllib.parse import urljoin, urlsplit
 
@@ -75,6 +76,52 @@ def is_private_address(host: str) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
 
 
+class _CappedBody:
+    """Collects a response body, inflating gzip/deflate in bounded steps so a compression bomb is stopped at
+    the cap instead of being decompressed into memory first (httpx's own decoders inflate a chunk whole)."""
+
+    def __init__(self, url: str, encoding: str, cap: int, status: int):
+        self.url, self.cap, self.status = url, cap, status
+        self.encoding = encoding.strip().lower()
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.inflater: zlib._Decompress | None = None
+        if self.encoding in ("gzip", "x-gzip", "deflate"):
+            self.inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+        elif self.encoding not in ("", "identity"):
+            raise FetchError(url, f"content encoding {encoding!r} is not supported", status)
+
+    def feed(self, data: bytes) -> None:
+        """Add a chunk as received; raise FetchError once the decoded body passes the cap."""
+        if self.inflater is None:
+            self._keep(data)
+            return
+        while data and not self.inflater.eof:
+            try:
+                out = self.inflater.decompress(data, self.cap + 1 - self.size)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and self.size == 0:
+                    self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # servers that send raw deflate
+                    self.encoding = "raw deflate"
+                    continue
+                raise FetchError(self.url, f"body is not valid {self.encoding} data ({exc})", self.status) from None
+            self._keep(out)
+            data = self.inflater.unconsumed_tail
+
+    def finish(self) -> bytes:
+        """The decoded body."""
+        if self.inflater is not None and not self.inflater.eof:
+            self._keep(self.inflater.flush())
+        return b"".join(self.chunks)
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchError(self.url, f"body exceeds the cap of {self.cap} bytes (after decompression)", self.status)
+        if data:
+            self.chunks.append(data)
+
+
 class _HostGate:
     """Per-host politeness: requests in flight and the spacing between request starts."""
 
@@ -120,7 +167,9 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=self.transport,
             timeout=timeout,
-            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5"},
+            # Only encodings _CappedBody can inflate in bounded steps.
+            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5",
+                     "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,  # every hop is checked against the source's hosts
         )
         return self
@@ -131,7 +180,10 @@ class Fetcher:
 
     async def fetch(self, url: str, source: Source, *, headers: dict[str, str] | None = None) -> FetchedPage:
         """GET url for source, following same-source redirects; raise FetchError on anything unusable."""
-        url = canonicalize(url)
+        try:
+            url = canonicalize(url)
+        except ValueError as exc:
+            raise FetchError(url, f"malformed URL ({exc})") from None
         await self._check_target(url, source)
         if not await self._robots_allow(url, source):
             raise FetchError(url, "disallowed by robots.txt")
@@ -139,15 +191,22 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             response, body, attempts = await self._get_with_retries(current, source, headers or {})
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
-                target = canonicalize(urljoin(current, response.headers["location"]))
+                location = response.headers["location"]
+                try:
+                    target = canonicalize(urljoin(current, location))
+                except ValueError as exc:
+                    raise FetchError(url, f"malformed redirect location {location!r} ({exc})",
+                                     response.status_code, attempts) from None
                 try:
                     await self._check_target(target, source)
                 except FetchError as exc:
-                    raise FetchError(url, f"redirect to {target} refused: {exc.reason}", response.status_code) from None
+                    raise FetchError(url, f"redirect to {target} refused: {exc.reason}", response.status_code,
+                                     attempts) from None
                 current = target
                 continue
             return self._page(url, current, response, body, source, attempts)
-        raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
+        raise FetchError(url, f"more than {self.settings.max_redirects} redirects (last to {current})",
+                         response.status_code, attempts)
 
     def _page(
         self, url: str, final: str, response: httpx.Response, body: bytes, source: Source, attempts: int
@@ -240,6 +299,8 @@ class Fetcher:
                 retry_after = _retry_after_seconds(response.headers.get("retry-after"))
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 problem, status = f"{type(exc).__name__}: {exc}".rstrip(": "), None
+            except httpx.HTTPError as exc:  # not transient (a malformed URL or response); retrying cannot help
+                raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": "), None, attempts) from None
             if attempts > self.settings.retries:
                 raise FetchError(url, problem, status, attempts)
             backoff = self.settings.backoff_base * 2 ** (attempts - 1) * (0.5 + random.random())
@@ -252,13 +313,10 @@ class Fetcher:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 raise FetchError(url, f"body of {declared} bytes exceeds the cap of {cap} bytes", response.status_code)
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():  # decompressed bytes, so the cap holds after decompression
-                size += len(chunk)
-                if size > cap:
-                    raise FetchError(url, f"body exceeds the cap of {cap} bytes", response.status_code)
-                chunks.append(chunk)
-        return response, b"".join(chunks)
+            body = _CappedBody(url, response.headers.get("content-encoding", ""), cap, response.status_code)
+            async for chunk in response.aiter_raw():  # still compressed: _CappedBody inflates within the cap
+                body.feed(chunk)
+            return response, body.finish()
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

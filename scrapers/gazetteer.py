@@ -59,12 +59,17 @@ _DE_NAMES = {"Munich": "München", "Nuremberg": "Nürnberg", "Cologne": "Köln",
 # German state capitals and big cities have short forms that GeoNames spells in full.
 _DE_SUFFIX = re.compile(r"\s*(\(.*?\)|\b(an der|am|im|in der|ob der|a\.\s?d\.|i\.\s?d\.)\s.+)$")
 
+_KEY_WORD = re.compile(r"[^\W\d_]+")
+_KEY_SEPARATORS = str.maketrans("-‐–/", "    ")
+
+
 def norm_key(text: str) -> str:
     """Normalise a name for lookup: case-folded, ß as ss, hyphens and slashes as spaces, single spaces."""
-    text = unicodedata.normalize("NFC", text).casefold().replace("ß", "ss")
-    text = re.sub(r"[-‐–/]", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"^(sankt|st\.?) ", "st. ", text)
+    text = " ".join(unicodedata.normalize("NFC", text).casefold().replace("ß", "ss").translate(_KEY_SEPARATORS)
+                    .split())
+    if text.startswith(("sankt ", "st ", "st. ")):
+        text = "st. " + text.split(" ", 1)[1]
+    return text
 
 
 def _latin(name: str) -> bool:
@@ -101,6 +106,19 @@ class Gazetteer:
                     return c
         return cands[0]
 
+    @functools.cached_property
+    def first_words(self) -> dict[str, int]:
+        """The first word of every indexed name, with the most words any name starting with it has.
+
+        A scanner can skip every word of a text that starts no name: most capitalised words are nouns.
+        """
+        out: dict[str, int] = {}
+        for key in self.index:
+            words = _KEY_WORD.findall(key)
+            if words:
+                out[words[0]] = max(out.get(words[0], 0), len(words))
+        return out
+
     def get(self, city_id: str) -> City | None:
         """The entry with this GeoNames id."""
         return self.cities.get(city_id)
@@ -111,12 +129,20 @@ class Gazetteer:
         The core radius grows with the square root of the population (about 8 km for 600,000 people),
         a proxy for the municipal area that GeoNames does not carry.
         """
+        return self._enclosing(city.city_id, min_ratio)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - the gazetteer lives as long as the process
+    def _enclosing(self, city_id: str, min_ratio: float) -> City | None:
+        city = self.cities[city_id]
         for big in self._big_cities:
             if big.city_id == city.city_id or big.population < city.population * min_ratio:
                 continue
             # Towns of their own beside a city (Offenbach by Frankfurt) are large; districts are small,
             # except in the metropoles.
             if city.population >= 60_000 and big.population < 1_000_000:
+                continue
+            # No core reaches 25 km: a cheap box test spares the distance for almost every pair.
+            if abs(city.latitude - big.latitude) > 0.25 or abs(city.longitude - big.longitude) > 0.4:
                 continue
             radius = 0.010 * math.sqrt(big.population)
             if _distance_km(city, big) <= radius:
@@ -139,15 +165,34 @@ def _records(path: Path) -> Iterable[dict]:
     """Yield the GeoNames records we keep, parsing only those (the file holds 235,000 in one line)."""
     raw = path.read_text(encoding="utf-8")
     keep_ids = set(GERMAN_EXONYMS.values())
+    border: list[dict] = []
+    german_cells: set[tuple[int, int]] = set()
     for m in re.finditer(r'\{"geonameid": (\d+), [^{}]*?"countrycode": "([A-Z]{2})", "population": (\d+)[^{}]*\}',
                          raw):
         gid, cc, pop = m.group(1), m.group(2), int(m.group(3))
         if (cc == "DE" or gid in keep_ids or (cc in _NEIGHBOURS and pop >= 5000)
                 or (cc in _EUROPE and pop >= 50_000) or pop >= 1_000_000):
-            yield json.loads(m.group(0))
+            rec = json.loads(m.group(0))
+            if cc == "DE" and pop >= 1000:
+                german_cells.add(_cell(rec))
+            yield rec
+        elif cc in _BORDER_COUNTRIES and pop >= 5000:
+            border.append(json.loads(m.group(0)))
+    # Twin towns across the border (Słubice, Kerkrade, Zgorzelec) are named in cross-border news as
+    # often as their German halves; smaller towns further away are not.
+    for rec in border:
+        ci, cj = _cell(rec)
+        if any((ci + di, cj + dj) in german_cells for di in (-1, 0, 1) for dj in (-1, 0, 1)):
+            yield rec
+
+
+def _cell(rec: dict) -> tuple[int, int]:
+    """A grid cell of about 11 x 7 km around a record's coordinates."""
+    return int(math.floor(float(rec["latitude"]) * 10)), int(math.floor(float(rec["longitude"]) * 10))
 
 
 _NEIGHBOURS = {"AT", "CH", "LI", "LU"}
+_BORDER_COUNTRIES = {"PL", "CZ", "NL", "BE", "FR", "DK"}
 _EUROPE = {"AD", "AL", "AT", "BA", "BE", "BG", "BY", "CH", "CY", "CZ", "DK", "EE", "ES", "FI", "FR", "GB",
            "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL",
            "NO", "PL", "PT", "RO", "RS", "SE", "SI", "SK", "UA", "XK"}
@@ -192,7 +237,20 @@ def build(path: Path) -> Gazetteer:
         c = cities[gid]
         return (0 if c.country_code == "DE" else 1, -c.population)
 
-    index = {k: tuple(sorted(v, key=rank)) for k, v in names.items()}
+    def order(gids: set[str]) -> tuple[str, ...]:
+        ranked = sorted(gids, key=rank)
+        best = cities[ranked[0]]
+        abroad = next((cities[g] for g in ranked if cities[g].country_code != "DE"), None)
+        # Germany first, except over a hamlet or a small town when the name means a big city abroad:
+        # "Schaffhausen" is the Swiss town, not a farmstead in the Saarland; "Linz" is Linz an der Donau.
+        if abroad is not None and best.country_code == "DE" and (
+                (abroad.population >= 20_000 and best.population < 1000)
+                or (abroad.population >= 100_000 and abroad.population >= 20 * best.population)):
+            ranked.remove(abroad.city_id)
+            ranked.insert(0, abroad.city_id)
+        return tuple(ranked)
+
+    index = {k: order(v) for k, v in names.items()}
     return Gazetteer(cities=cities, index=index)
 
 

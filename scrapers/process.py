@@ -3,15 +3,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from scrapers import entities
+from scrapers import dates, entities, extract, relevance
 from scrapers.config import Source
 from scrapers.extract import Selectors, extract_article
+from scrapers.fingerprint import content_hash, simhash
 from scrapers.records import ArticleRecord, CityMention, EventRecord, FetchedPage, ProgrammeMention
 from scrapers.relevance import Relevance, classify
 from scrapers.urls import article_id, canonicalize, host_of
+
+# Changes whenever the extraction code or the programme catalogue changes, so every article row can say
+# which extractor produced it and `stadtradar reparse` results are distinguishable from older ones.
+EXTRACTOR_VERSION = hashlib.sha1(
+    b"".join(Path(m.__file__).read_bytes() for m in (dates, entities, extract, relevance))  # type: ignore[arg-type]
+    + (Path(entities.__file__).resolve().parent.parent / "dbt" / "seeds" / "programmes.csv").read_bytes()
+).hexdigest()[:12]
+
+
+def page_hash(text: str) -> str:
+    """sha256 of a decoded page body: the archive key of a page version in raw.pages."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -23,15 +36,12 @@ class ProcessedArticle:
     record: ArticleRecord
     relevance: Relevance
     content_hash: str
+    simhash: int
+    page_url: str  # the archive record this article was extracted from: raw.pages(url, content_hash)
+    page_content_hash: str
     cities: list[CityMention]
     programmes: list[ProgrammeMention]
     events: list[EventRecord]
-
-
-def content_hash(title: str, body_text: str) -> str:
-    """sha256 of the whitespace-normalised title and body: equal for the same story at two URLs."""
-    flat = re.sub(r"\s+", " ", f"{title}\n{body_text}").strip().casefold()
-    return hashlib.sha256(flat.encode("utf-8")).hexdigest()
 
 
 def article_url(page: FetchedPage, record: ArticleRecord) -> str:
@@ -62,6 +72,9 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         record=replace(record, url=url),
         relevance=classify(record.title, record.body_text),
         content_hash=content_hash(record.title, record.body_text),
+        simhash=simhash(record.body_text),
+        page_url=canonicalize(page.requested_url),
+        page_content_hash=page_hash(page.text),
         cities=cities,
         programmes=entities.find_programmes(text),
         events=entities.find_events(record, cities, publisher.city_id if publisher else None),

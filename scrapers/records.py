@@ -83,3 +83,7 @@ class EventRecord:
     city_id: str | None = None
     is_online: bool = False
     venue: str | None = None
+    address: str | None = None
+    event_type: str | None = None  # lower-case kind: konferenz, kongress, forum, workshop, webinar, ...
+    organiser: str | None = None
+    programme_id: str | None = None

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -200,3 +203,112 @@ def test_one_event_per_date_and_city():
     art = article("Tagung in Jena", "Die Tagung am 9. September 2025 war voll. Am 9. September 2025 "
                   "sprachen auf der Tagung viele Gäste.", dt.date(2025, 9, 12))
     assert len(events(art)) == 1
+
+
+# ------------------------------------------------------------------- hand-written held-out-like fixtures
+# tests/fixtures/entities/*.json are short German news articles written for these tests, in the format of
+# the evaluation set (../shared/eval/dev). They are scored the way run_eval.py scores the marts: cities and
+# programmes per article, events over the whole set as (start date, city or "online") pairs.
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "entities").glob("*.json"))
+
+
+def _norm(text: str | None) -> str:
+    text = (text or "").casefold().replace("ß", "ss")
+    text = re.sub(r"\(.*?\)", " ", text)
+    text = re.sub(r"[-–—_/„“\"'«»:,.]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _same_city(a: str, b: str) -> bool:
+    a, b = _norm(a), _norm(b)
+    return bool(a) and (a == b or a.startswith(b + " ") or b.startswith(a + " "))
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _fixture_record(item: dict) -> ArticleRecord:
+    """The record the extractor makes of a fixture page: the lead and the details lines belong to the body."""
+    details = {k: str(v) for k, v in (item.get("event_details") or {}).items() if v}
+    body = "\n".join([item["teaser"], *item["paragraphs"], *(f"{k}: {v}" for k, v in details.items())])
+    return ArticleRecord(url=f"http://127.0.0.2/news/{item['id']}/", title=item["title"], body_text=body,
+                         published_date=dt.date.fromisoformat(item["published"]), teaser=item["teaser"],
+                         details=details)
+
+
+def score_fixtures(paths: list[Path]) -> dict[str, tuple[float, float, float]]:
+    """Cities, programmes and events (P, R, F1) over fixture files, scored like ../shared/eval/run_eval.py."""
+    cat = E.load_programme_catalogue()
+    c = [0, 0, 0]
+    p = [0, 0, 0]
+    gold_events: set[tuple[str, str]] = set()
+    optional_events: set[tuple[str, str]] = set()
+    found_events: set[tuple[str, str]] = set()
+
+    def ev_key(date, city: str | None) -> tuple[str, str]:
+        return str(date)[:10], _norm(city) if city and _norm(city) != "online" else "online"
+
+    for path in paths:
+        item = json.loads(path.read_text(encoding="utf-8"))
+        gold, record = item["gold"], _fixture_record(item)
+        text = f"{record.title}\n{record.body_text}"
+        cities = E.find_cities(text)
+        req, opt = gold["cities_required"], gold["cities_optional"]
+        pred = {m.name for m in cities}
+        c[0] += sum(1 for n in pred if any(_same_city(n, r) for r in req))
+        c[1] += sum(1 for n in pred if not any(_same_city(n, r) for r in req + opt))
+        c[2] += sum(1 for r in req if not any(_same_city(n, r) for n in pred))
+
+        preds = []
+        for m in E.find_programmes(text, cat):
+            prog = cat.by_id.get(m.programme_id)
+            spellings = [prog.name, prog.acronym, *prog.aliases] if prog else [m.discovered_name]
+            preds.append({_norm(x) for x in spellings if x})
+        req_p = [{_norm(a) for a in al} for al in gold["programmes_required"]]
+        opt_p = [{_norm(a) for a in al} for al in gold["programmes_optional"]]
+        p[0] += sum(1 for names in preds if any(names & r for r in req_p))
+        p[1] += sum(1 for names in preds if not any(names & r for r in req_p + opt_p))
+        p[2] += sum(1 for r in req_p if not any(names & r for names in preds))
+
+        gold_events |= {ev_key(e["start_date"], e["city"]) for e in gold["events_required"]}
+        optional_events |= {ev_key(e["start_date"], e["city"]) for e in gold["events_optional"]}
+        for e in E.find_events(record, cities):
+            city = E.city_by_id(e.city_id) if e.city_id else None
+            found_events.add(ev_key(e.start_date, city.name if city and not e.is_online else None))
+
+    def hit(k: tuple[str, str], pool: set[tuple[str, str]]) -> bool:
+        return any(k[0] == q[0] and (k[1] == q[1] or ("online" not in (k[1], q[1]) and _same_city(k[1], q[1])))
+                   for q in pool)
+
+    tp = sum(1 for k in found_events if hit(k, gold_events))
+    fp = sum(1 for k in found_events if not hit(k, gold_events) and not hit(k, optional_events))
+    fn = sum(1 for k in gold_events if not hit(k, found_events))
+    return {"cities": _prf(*c), "programmes": _prf(*p), "events": _prf(tp, fp, fn)}
+
+
+def test_fixture_set_is_large_and_well_formed():
+    assert len(FIXTURES) >= 25
+    for path in FIXTURES:
+        item = json.loads(path.read_text(encoding="utf-8"))
+        assert {"title", "published", "teaser", "paragraphs", "gold"} <= set(item), path.name
+        assert {"cities_required", "cities_optional", "not_cities", "programmes_required",
+                "events_required"} <= set(item["gold"]), path.name
+
+
+@pytest.fixture(scope="module")
+def fixture_scores() -> dict[str, tuple[float, float, float]]:
+    return score_fixtures(FIXTURES)
+
+
+# Floors a little under what the extraction reaches, so that a regression fails and noise does not.
+@pytest.mark.parametrize(("kind", "min_p", "min_f"), [
+    ("cities", 0.95, 0.95),
+    ("programmes", 0.95, 0.95),
+    ("events", 0.90, 0.90),
+])
+def test_fixture_scores_stay_above_floors(fixture_scores, kind, min_p, min_f):
+    p, r, f = fixture_scores[kind]
+    assert p >= min_p and f >= min_f, f"{kind}: P {p:.2f} R {r:.2f} F1 {f:.2f}"

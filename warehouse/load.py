@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,11 +9,13 @@ from dataclasses import dataclass
 import duckdb
 
 from scrapers import entities
+from scrapers.config import Source
 from scrapers.crawl import KnownPage
 from scrapers.fetch import FetchError
-from scrapers.process import ProcessedArticle
+from scrapers.process import EXTRACTOR_VERSION, ProcessedArticle, page_hash
 from scrapers.records import FetchedPage
 from scrapers.urls import canonicalize
+from warehouse.health import Shares
 
 
 @dataclass(frozen=True)
@@ -31,40 +32,69 @@ def _now() -> dt.datetime:
 
 
 def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], run_id: str) -> int:
-    """Store fetched responses in raw.pages (one row per URL, the latest body wins); returns rows written."""
-    rows = []
+    """Append new page bodies to the raw.pages archive and record each URL's HTTP state; returns bodies added.
+
+    The archive is append-only: a body already archived for a URL adds nothing, a changed body adds a
+    version. A 304 answer only refreshes the HTTP state.
+    """
+    archive_rows, state_rows = [], []
     for page in pages:
-        if page.status == 304:  # not modified: keep the stored body, note that we checked
-            con.execute(
-                "update raw.pages set fetched_at = ?, run_id = ? where url = ?",
-                [page.fetched_at, run_id, canonicalize(page.requested_url)],
+        url = canonicalize(page.requested_url)
+        digest = page_hash(page.text) if page.status != 304 else None
+        if digest is not None:
+            archive_rows.append([
+                url, digest, page.source_id, page.requested_url, page.final_url, page.status, page.content_type,
+                page.etag, page.last_modified, page.text, page.kind, page.fetched_at, run_id,
+            ])
+        state_rows.append([url, page.source_id, page.kind, page.etag, page.last_modified, digest, page.status,
+                           page.fetched_at, run_id])
+    before = con.execute("select count(*) from raw.pages").fetchone()[0]
+    con.execute("begin transaction")
+    try:
+        if archive_rows:
+            con.executemany(
+                "insert into raw.pages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+                archive_rows,
             )
-            continue
-        rows.append([
-            canonicalize(page.requested_url), page.source_id, page.requested_url, page.final_url, page.status,
-            page.content_type, page.etag, page.last_modified,
-            hashlib.sha256(page.text.encode("utf-8")).hexdigest(), page.text, page.kind, page.fetched_at, run_id,
-        ])
-    if rows:
-        con.executemany("insert or replace into raw.pages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+        if state_rows:
+            # A 304 keeps the validators and hash of the body we hold.
+            con.executemany(
+                """insert into ops.http_state values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   on conflict (url) do update set
+                     source_id = excluded.source_id, page_kind = excluded.page_kind,
+                     etag = coalesce(excluded.etag, http_state.etag),
+                     last_modified = coalesce(excluded.last_modified, http_state.last_modified),
+                     content_hash = coalesce(excluded.content_hash, http_state.content_hash),
+                     last_status = excluded.last_status, last_fetched = excluded.last_fetched,
+                     run_id = excluded.run_id""",
+                state_rows,
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return con.execute("select count(*) from raw.pages").fetchone()[0] - before
 
 
 def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, KnownPage]:
-    """Article pages of a source already archived, for incremental crawling."""
+    """Article URLs of a source whose page we hold and that were extracted, for incremental crawling."""
     rows = con.execute(
-        "select url, fetched_at, etag, last_modified from raw.pages "
-        "where source_id = ? and page_kind = 'article' and status = 200",
+        """select s.url, s.last_fetched, s.etag, s.last_modified, s.content_hash
+           from ops.http_state s
+           where s.source_id = ? and s.page_kind = 'article' and s.last_status in (200, 304)
+             and s.content_hash is not null""",
         [source_id],
     ).fetchall()
-    return {url: KnownPage(url, fetched_at, etag, last_modified) for url, fetched_at, etag, last_modified in rows}
+    return {url: KnownPage(url, fetched, etag, modified, digest) for url, fetched, etag, modified, digest in rows}
 
 
 def archived_pages(con: duckdb.DuckDBPyConnection, kind: str = "article") -> list[FetchedPage]:
-    """Archived pages of one kind, as the fetcher returned them, for re-extraction without the network."""
+    """The latest archived body of every page of one kind, for re-extraction without the network."""
     rows = con.execute(
-        "select source_id, requested_url, final_url, status, content_type, body, fetched_at, etag, last_modified "
-        "from raw.pages where page_kind = ? and status = 200 order by url",
+        """select p.source_id, p.requested_url, p.final_url, p.status, p.content_type, p.body, p.fetched_at,
+                  p.etag, p.last_modified
+           from raw.pages p join ops.http_state s on s.url = p.url and s.content_hash = p.content_hash
+           where p.page_kind = ? and p.status = 200 order by p.url""",
         [kind],
     ).fetchall()
     return [
@@ -85,11 +115,24 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
         .fetchall()
     )
     extracted_at = _now()
+    fetch_runs = dict(
+        con.execute(
+            "select url || ' ' || content_hash, run_id from raw.pages where url in (select unnest(?))",
+            [[a.page_url for a in by_id.values()]],
+        ).fetchall()
+    )
     con.execute("begin transaction")
     try:
         con.executemany(
-            "insert or replace into raw.articles values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_article_row(a, extracted_at, run_id) for a in by_id.values()],
+            f"insert or replace into raw.articles values ({', '.join(['?'] * 22)})",
+            [_article_row(a, extracted_at, run_id, fetch_runs.get(f"{a.page_url} {a.page_content_hash}", run_id))
+             for a in by_id.values()],
+        )
+        con.executemany(
+            "insert into raw.article_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+            [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser, a.record.body_text,
+              a.record.published_date, a.record.modified_date, a.page_content_hash, extracted_at, run_id]
+             for a in by_id.values()],
         )
         con.execute("delete from raw.mentions where article_id in (select unnest(?))", [ids])
         con.execute("delete from raw.events where article_id in (select unnest(?))", [ids])
@@ -113,14 +156,14 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
             for index, e in enumerate(a.events):
                 event_rows.append([
                     a.article_id, index, e.name, e.start_date, e.end_date, e.start_time, e.end_time, e.city_id,
-                    e.is_online, e.venue, e.evidence,
+                    e.is_online, e.venue, e.address, e.event_type, e.organiser, e.programme_id, e.evidence,
                 ])
                 if e.city_id:
                     city_ids.add(e.city_id)
         if mention_rows:
             con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?)", mention_rows)
         if event_rows:
-            con.executemany("insert into raw.events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+            con.executemany(f"insert into raw.events values ({', '.join(['?'] * 15)})", event_rows)
         upsert_cities(con, city_ids)
         con.execute("commit")
     except BaseException:
@@ -152,8 +195,18 @@ def record_errors(con: duckdb.DuckDBPyConnection, errors: Iterable[FetchError], 
     return len(rows)
 
 
+def write_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> None:
+    """Record the descriptive attributes of the configured sources in raw.sources."""
+    con.executemany(
+        "insert or replace into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[s.id, s.name, s.kind, s.city, s.licence, s.terms_url, len(s.feeds) + len(s.sitemaps) + len(s.listings),
+          _now()] for s in sources],
+    )
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
-    """Open a row in ops.runs for this run."""
+    """Open a row in ops.runs for this run; runs still marked running died (we hold the writer lock)."""
+    con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
     con.execute(
         "insert or replace into ops.runs (run_id, flow, started_at, status) values (?, ?, ?, 'running')",
         [run_id, flow, _now()],
@@ -171,14 +224,37 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, summary: dict[str, i
     )
 
 
-def _article_row(a: ProcessedArticle, extracted_at: dt.datetime, run_id: str) -> list[object]:
+def _article_row(a: ProcessedArticle, extracted_at: dt.datetime, run_id: str, fetch_run_id: str) -> list[object]:
     r = a.record
     return [
         a.article_id, a.source_id, r.url, r.title, r.teaser, r.body_text, r.published_date, r.modified_date,
         r.author, r.language, a.relevance.is_relevant, a.relevance.score, list(a.relevance.terms), a.content_hash,
-        json.dumps(r.details, ensure_ascii=False) if r.details else None, extracted_at, run_id,
+        json.dumps(r.details, ensure_ascii=False) if r.details else None, a.simhash, a.page_url,
+        a.page_content_hash, fetch_run_id, EXTRACTOR_VERSION, extracted_at, run_id,
     ]
 
 
 def _count(text: str, surface: str) -> int:
     return max(1, text.count(surface))
+
+
+def source_history(con: duckdb.DuckDBPyConnection, source_id: str, limit: int = 10) -> list[Shares]:
+    """Completeness shares of a source's recent runs that extracted articles, newest first."""
+    rows = con.execute(
+        """select share_title, share_date, share_body, share_entity from ops.source_runs
+           where source_id = ? and articles > 0 order by finished_at desc limit ?""",
+        [source_id, limit],
+    ).fetchall()
+    return [Shares(*row) for row in rows]
+
+
+def record_source_run(con: duckdb.DuckDBPyConnection, run_id: str, source_id: str, counts: dict[str, int],
+                      failed: bool, completeness: Shares, healthy: bool, reason: str | None) -> None:
+    """Write (or rewrite) a source's row for this run in ops.source_runs."""
+    con.execute(
+        "insert or replace into ops.source_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, source_id, counts.get("discovered", 0), counts.get("fetched", 0), counts.get("not_modified", 0),
+         counts.get("articles", 0), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
+         counts.get("errors", 0), failed, completeness.title, completeness.date, completeness.body,
+         completeness.entity, healthy, reason, _now()],
+    )

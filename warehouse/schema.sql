@@ -3,21 +3,48 @@
 create schema if not exists raw;
 create schema if not exists ops;
 
--- Every fetched response, archived before it is parsed, so extraction can be re-run offline.
+-- The archive: every distinct body fetched for a URL, append-only, so extraction can be re-run offline
+-- (`stadtradar reparse`) and earlier versions of a page stay readable. A body seen again adds no row.
 create table if not exists raw.pages (
-    url            varchar primary key,   -- canonical URL of the page
+    url            varchar not null,      -- canonical URL of the page as requested
+    content_hash   varchar not null,      -- sha256 of the decoded body
     source_id      varchar not null,
     requested_url  varchar not null,
-    final_url      varchar not null,
+    final_url      varchar not null,      -- after same-host redirects
     status         integer not null,
     content_type   varchar,
     etag           varchar,
     last_modified  varchar,
-    content_hash   varchar not null,      -- sha256 of the body
     body           varchar,               -- decoded HTML/XML text
-    page_kind      varchar not null,      -- article | listing | feed | sitemap | other
-    fetched_at     timestamp not null,
+    page_kind      varchar not null,      -- article | listing | feed | sitemap
+    fetched_at     timestamp not null,    -- first time this body was fetched
+    run_id         varchar not null,      -- the run that first fetched this body
+    primary key (url, content_hash)
+);
+
+-- HTTP state per URL, for conditional and incremental requests: the latest answer we got.
+create table if not exists ops.http_state (
+    url            varchar primary key,
+    source_id      varchar not null,
+    page_kind      varchar not null,
+    etag           varchar,
+    last_modified  varchar,
+    content_hash   varchar,               -- of the latest body (joins raw.pages)
+    last_status    integer not null,
+    last_fetched   timestamp not null,
     run_id         varchar not null
+);
+
+-- The sources as declared in sources.yml at the last run (descriptive attributes only).
+create table if not exists raw.sources (
+    source_id   varchar primary key,
+    name        varchar not null,
+    kind        varchar not null,
+    city        varchar,
+    licence     varchar,
+    terms_url   varchar,
+    entry_points integer not null,        -- feeds + sitemaps + listings declared
+    updated_at  timestamp not null
 );
 
 -- One row per article (keyed by canonical URL), as extracted from raw.pages.
@@ -37,8 +64,29 @@ create table if not exists raw.articles (
     relevance_terms varchar[],            -- the terms that made the score, for explainability
     content_hash    varchar not null,     -- sha256 of normalised title + body_text
     details         json,                 -- structured key/value blocks (event details) from the page
+    simhash         ubigint,              -- 64-bit SimHash of the body, for near-duplicate detection
+    page_url        varchar not null,     -- archive record holding the raw page: raw.pages(url, content_hash)
+    page_content_hash varchar not null,
+    fetch_run_id    varchar not null,     -- the run that fetched that page
+    extractor_version varchar not null,
     extracted_at    timestamp not null,
-    run_id          varchar not null
+    run_id          varchar not null      -- the run that extracted this row
+);
+
+-- Every distinct version of an article's extracted content, append-only (history of a changing page).
+create table if not exists raw.article_versions (
+    article_id      varchar not null,
+    content_hash    varchar not null,
+    url             varchar not null,
+    title           varchar,
+    teaser          varchar,
+    body_text       varchar,
+    published_date  date,
+    modified_date   date,
+    page_content_hash varchar not null,
+    first_seen_at   timestamp not null,
+    run_id          varchar not null,
+    primary key (article_id, content_hash)
 );
 
 -- The gazetteer entries of every city mentioned at least once (reference data resolved in Python).
@@ -76,6 +124,10 @@ create table if not exists raw.events (
     city_id     varchar,                  -- GeoNames id, null for online or unknown
     is_online   boolean not null,
     venue       varchar,
+    address     varchar,
+    event_type  varchar,                  -- konferenz | kongress | forum | workshop | webinar | messe | ... (lower case)
+    organiser   varchar,
+    programme_id varchar,                 -- the programme the event belongs to, when named
     evidence    varchar not null,         -- the sentence the event was read from
     primary key (article_id, event_index)
 );
@@ -94,6 +146,29 @@ create table if not exists ops.runs (
     articles_updated integer,
     articles_unchanged integer,
     errors        integer
+);
+
+-- Per source per run: what the crawl did and how healthy the extracted records look.
+create table if not exists ops.source_runs (
+    run_id        varchar not null,
+    source_id     varchar not null,
+    discovered    integer not null,
+    fetched       integer not null,
+    not_modified  integer not null,
+    articles      integer not null,
+    articles_new  integer not null,
+    articles_updated integer not null,
+    articles_unchanged integer not null,
+    errors        integer not null,
+    failed        boolean not null,
+    share_title   double,                 -- shares over this run's extracted articles (null when none)
+    share_date    double,
+    share_body    double,                 -- body of at least the minimum length
+    share_entity  double,                 -- at least one city or programme
+    healthy       boolean not null,
+    health_reason varchar,
+    finished_at   timestamp not null,
+    primary key (run_id, source_id)
 );
 
 -- Pages or sources that failed, retried on the next run.

@@ -1,10 +1,9 @@
 -- One row per (canonical article, programme): catalogue and discovered programmes named in an article.
 with
 
-mentions as (
+article_mentions as (
 
-    select * from {{ ref('stg_raw__mentions') }}
-    where entity_type = 'programme'
+    select * from {{ ref('int_article_mentions') }}
 
 ),
 
@@ -18,11 +17,18 @@ programmes as (
 
     select * from {{ ref('int_programmes') }}
 
+),
+
+mentions as (
+
+    select article_mentions.article_id, unnest(article_mentions.programme_mentions, recursive := true)
+    from article_mentions
+
 )
 
 select
     canonical_ids.canonical_article_id as article_id,
-    mentions.entity_id as programme_id,
+    mentions.programme_id,
     -- The canonical page's own text first; a role stated only on a duplicate page still counts.
     arg_min(mentions.role, [(not canonical_ids.is_canonical)::int, mentions.char_offset])
         filter (where mentions.role is not null) as role,
@@ -32,5 +38,5 @@ select
 
 from mentions
 inner join canonical_ids on canonical_ids.article_id = mentions.article_id
-inner join programmes on programmes.programme_id = mentions.entity_id
-group by canonical_ids.canonical_article_id, mentions.entity_id
+inner join programmes on programmes.programme_id = mentions.programme_id
+group by canonical_ids.canonical_article_id, mentions.programme_id

@@ -26,6 +26,12 @@ cities as (
 
 ),
 
+programmes as (
+
+    select * from {{ ref('int_programmes') }}
+
+),
+
 resolved as (
 
     select
@@ -35,12 +41,20 @@ resolved as (
         articles.source_id,
         -- A city id missing from the gazetteer cannot be shown on a map: treat it as unknown.
         cities.city_id as resolved_city_id,
-        coalesce(cities.city_id, 'online') as location_key
+        coalesce(cities.city_id, 'online') as location_key,
+        -- A kind outside the list the marts distinguish is still an event: 'other' keeps it countable.
+        case
+            when events.event_type in ({{ "'" ~ event_types() | join("', '") ~ "'" }}) then events.event_type
+            when events.event_type is not null then 'other'
+        end as resolved_event_type,
+        -- Only a programme the marts know (catalogue or discovered) can be linked.
+        programmes.programme_id as resolved_programme_id
 
     from events
     inner join canonical_ids on canonical_ids.article_id = events.article_id
     inner join articles on articles.article_id = canonical_ids.canonical_article_id
     left join cities on cities.city_id = events.city_id
+    left join programmes on programmes.programme_id = events.programme_id
 
 ),
 
@@ -68,6 +82,10 @@ select
     resolved_city_id as city_id,
     bool_or(is_online) as is_online,
     arg_min(venue, report_rank) filter (where venue is not null) as venue,
+    arg_min(address, report_rank) filter (where address is not null) as address,
+    arg_min(resolved_event_type, report_rank) filter (where resolved_event_type is not null) as event_type,
+    arg_min(organiser, report_rank) filter (where organiser is not null) as organiser,
+    arg_min(resolved_programme_id, report_rank) filter (where resolved_programme_id is not null) as programme_id,
     arg_min(evidence, report_rank) as evidence,
     arg_min(canonical_article_id, report_rank) as article_id,
     arg_min(source_id, report_rank) as source_id,

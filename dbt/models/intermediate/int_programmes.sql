@@ -10,10 +10,16 @@ catalogue as (
 
 ),
 
+article_mentions as (
+
+    select * from {{ ref('int_article_mentions') }}
+
+),
+
 mentions as (
 
-    select * from {{ ref('stg_raw__mentions') }}
-    where entity_type = 'programme'
+    select article_mentions.article_id, unnest(article_mentions.programme_mentions, recursive := true)
+    from article_mentions
 
 ),
 
@@ -43,13 +49,13 @@ catalogue_programmes as (
 discovered_surfaces as (
 
     select
-        entity_id as programme_id,
+        programme_id,
         surface,
         count(*) as articles
 
     from mentions
-    where entity_id not in (select programme_id from catalogue_programmes)
-    group by entity_id, surface
+    where programme_id not in (select programme_id from catalogue_programmes)
+    group by programme_id, surface
 
 ),
 

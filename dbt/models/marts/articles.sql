@@ -23,6 +23,12 @@ select
     relevance_terms,
     duplicate_urls,
     content_hash,
-    extracted_at
+    extracted_at,
+    -- Provenance: the archive record holding the raw page, and what extracted it.
+    page_url,
+    page_content_hash,
+    fetch_run_id,
+    extractor_version,
+    run_id as extract_run_id
 
 from articles

@@ -13,28 +13,9 @@ states as (
 
 ),
 
-article_cities as (
+city_articles as (
 
-    select * from {{ ref('int_article_cities') }}
-
-),
-
-articles as (
-
-    select * from {{ ref('int_articles_deduplicated') }}
-
-),
-
--- Every report of an event counts as a mention, not just the one the deduplicated event keeps.
-event_reports as (
-
-    select * from {{ ref('stg_raw__events') }}
-
-),
-
-canonical_ids as (
-
-    select * from {{ ref('int_article_canonical_ids') }}
+    select * from {{ ref('int_city_articles') }}
 
 ),
 
@@ -44,29 +25,16 @@ city_programmes as (
 
 ),
 
-mentioning_articles as (
-
-    select article_cities.city_id, article_cities.article_id
-    from article_cities
-    union
-    select event_reports.city_id, canonical_ids.canonical_article_id
-    from event_reports
-    inner join canonical_ids on canonical_ids.article_id = event_reports.article_id
-    where event_reports.city_id is not null
-
-),
-
 mention_stats as (
 
     select
-        mentioning_articles.city_id,
-        count(distinct mentioning_articles.article_id) as article_count,
-        min(articles.published_date) as first_mentioned,
-        max(articles.published_date) as last_mentioned
+        city_id,
+        count(*) as article_count,
+        min(published_date) as first_mentioned,
+        max(published_date) as last_mentioned
 
-    from mentioning_articles
-    inner join articles on articles.article_id = mentioning_articles.article_id
-    group by mentioning_articles.city_id
+    from city_articles
+    group by city_id
 
 ),
 
@@ -86,6 +54,8 @@ select
     cities.longitude,
     states.state_name as state,
     cities.admin1_code,
+    -- Not yet populated: GeoNames does not carry the AGS (see the docs block ags).
+    cast(null as varchar) as ags,
     cities.population,
     mention_stats.article_count,
     mention_stats.first_mentioned,

@@ -22,12 +22,16 @@ select
     events.end_time,
     events.city_id,
     events.venue,
+    events.address,
     events.article_id,
     events.is_online,
     cities.name as city_name,
     events.evidence,
     events.source_id,
-    events.report_count
+    events.report_count,
+    events.event_type,
+    events.organiser,
+    events.programme_id
 
 from events
 left join cities on cities.city_id = events.city_id

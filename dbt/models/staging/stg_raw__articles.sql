@@ -25,6 +25,11 @@ renamed as (
         coalesce(relevance_terms, cast([] as varchar[])) as relevance_terms,
         content_hash,
         details,
+        cast(simhash as ubigint) as simhash,
+        page_url,
+        page_content_hash,
+        fetch_run_id,
+        extractor_version,
         cast(extracted_at as timestamp) as extracted_at,
         run_id
 

@@ -23,6 +23,10 @@ renamed as (
         nullif(trim(cast(city_id as varchar)), '') as city_id,
         cast(is_online as boolean) as is_online,
         nullif(trim(venue), '') as venue,
+        nullif(trim(regexp_replace(address, '\s+', ' ', 'g')), '') as address,
+        lower(nullif(trim(event_type), '')) as event_type,
+        nullif(trim(organiser), '') as organiser,
+        nullif(trim(programme_id), '') as programme_id,
         trim(evidence) as evidence
 
     from source

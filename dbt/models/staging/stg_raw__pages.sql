@@ -1,4 +1,4 @@
--- One row per fetched page, without the HTML body (the archive stays in raw.pages for re-parsing).
+-- One row per archived page version (URL and body hash), without the body (it stays in raw.pages for re-parsing).
 with
 
 source as (
@@ -11,6 +11,7 @@ renamed as (
 
     select
         url,
+        content_hash,
         source_id,
         requested_url,
         final_url,
@@ -18,8 +19,8 @@ renamed as (
         lower(nullif(trim(content_type), '')) as content_type,
         nullif(etag, '') as etag,
         nullif(last_modified, '') as last_modified,
-        content_hash,
         lower(page_kind) as page_kind,
+        length(body) as body_length,
         cast(fetched_at as timestamp) as fetched_at,
         run_id
 

@@ -1,0 +1,401 @@
+"""Measure pipeline throughput, incremental re-runs, memory and dbt time on synthetic loopback sites of several sizes.
+
+Usage (from the project root): .venv/bin/python benchmarks/run_bench.py [--sizes 2000,20000] [--sources 8]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from benchmarks.corpus import Corpus  # noqa: E402
+from benchmarks.server import SiteServer  # noqa: E402
+
+RESULTS = PROJECT / "benchmarks" / "results"
+TARGETS = {
+    "cold_vs_limit": 0.8,  # cold articles/s >= 0.8 x single-core limit
+    "warm_vs_cold": 0.05,  # warm wall <= 5 % of cold wall, no article fetched
+    "rss_mb_max": 600,  # peak RSS at the largest size
+    "rss_growth": 0.25,  # peak RSS grows < 25 % from smallest to largest size
+    "dbt_growth": 2.0,  # dbt at the largest size <= 2 x dbt at the smallest
+}
+# Runs the command in a fresh child so RUSAGE_CHILDREN covers exactly that one run (and its reaped descendants).
+WRAPPER = """
+import json, resource, subprocess, sys, time
+started = time.monotonic()
+rc = subprocess.call(sys.argv[2:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    json.dump({"rc": rc, "wall_s": time.monotonic() - started, "max_rss_mb": usage.ru_maxrss / 1024,
+               "cpu_s": usage.ru_utime + usage.ru_stime}, out)
+"""
+PHASES = {"crawl-source": "fetch", "archive-pages": "archive", "extract-articles": "extract",
+          "load-articles": "load", "dbt-build": "dbt"}
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+def measure_limit(corpus: Corpus, routes: dict, sources: list, sample: int) -> dict:
+    """process_page over (a spread sample of) the article pages in this process: the single-core ceiling."""
+    from scrapers.process import process_page
+    from scrapers.records import FetchedPage
+
+    articles = corpus.all_articles()
+    step = max(1, len(articles) // sample) if sample else 1
+    chosen = articles[::step][:sample] if sample else articles
+    by_id = {s.id: s for s in sources}
+    pages = []
+    for a in chosen:
+        site = corpus.sites[a.site]
+        text = routes[a.site][a.path][1].read_text(encoding="utf-8")
+        url = corpus.url(a)
+        pages.append((FetchedPage(site.source_id, url, url, 200, "text/html; charset=utf-8", text,
+                                  dt.datetime(2026, 1, 1)), by_id[site.source_id], a.published))
+    process_page(*pages[0])  # gazetteer and catalogue load once per process; not per-article cost
+    found = dated = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for page, source, hint in pages:
+        article = process_page(page, source, hint)
+        found += article is not None
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    for page, source, _hint in pages[:50]:  # without the feed hint: does the page itself carry its date?
+        article = process_page(page, source, None)
+        dated += bool(article and article.record.published_date)
+    return {"pages": len(pages), "articles": found, "seconds": elapsed, "cpu_s": cpu,
+            "articles_per_s": found / elapsed if elapsed else 0.0, "ms_per_article": 1000 * elapsed / len(pages),
+            "dated_without_hint_of_50": dated}
+
+
+class TreeRss:
+    """Samples the summed RSS of a process and its descendants from /proc (the Prefect server is a child)."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        self.pid, self.interval, self.peak_mb = pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            total = sum(_rss_kb(p) for p in _descendants(self.pid))
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out[1:]  # the wrapper itself is not part of the run
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_cli(args: list[str], prefect_home: Path, servers: list[SiteServer], log: Path, timeout: float) -> dict:
+    """Run `stadtradar ARGS` in a fresh wrapper child; wall time, peak RSS, CPU, requests served, phase split."""
+    exe = PROJECT / ".venv" / "bin" / "stadtradar"
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "CI": "true", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    before = [s.snapshot() for s in servers]
+    report = log.with_suffix(".rusage.json")
+    load_before = os.getloadavg()[0]
+    with open(log, "w") as out:
+        started, started_utc = time.monotonic(), dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        child = subprocess.Popen([sys.executable, "-c", WRAPPER, str(report), str(exe), *args], cwd=PROJECT,
+                                 env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = TreeRss(child.pid)
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        wall = time.monotonic() - started
+        tree_peak = sampler.stop()
+    ended_utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    usage = json.loads(report.read_text()) if report.exists() else {"rc": 124, "wall_s": wall}
+    phases = prefect_phases(prefect_home)
+    # Outside the flows: interpreter start, imports, Prefect's temporary API server, and its shutdown.
+    if "first_flow_start" in phases:
+        phases["startup"] = round((_ts(phases.pop("first_flow_start")) - started_utc).total_seconds(), 2)
+        phases["teardown"] = round((ended_utc - _ts(phases.pop("last_flow_end"))).total_seconds(), 2)
+    requests: Counter[str] = Counter()
+    for b, s in zip(before, servers, strict=True):
+        requests.update(s.snapshot() - b)
+    return {
+        "args": args, "rc": usage["rc"], "wall_s": usage["wall_s"], "max_rss_mb": usage.get("max_rss_mb"),
+        "tree_peak_rss_mb": tree_peak, "cpu_s": usage.get("cpu_s"), "requests": dict(requests),
+        "phases": phases, "load_avg_before": load_before, "load_avg_after": os.getloadavg()[0],
+        "log_tail": log.read_text(errors="replace")[-1500:],
+    }
+
+
+def prefect_phases(prefect_home: Path) -> dict:
+    """Seconds per step from the task runs Prefect recorded: the run reports no timings of its own yet.
+
+    Crawl tasks of all sources run concurrently, so "fetch" is the span from the first crawl start to the last
+    crawl end; the other steps run one after another, so they are sums.
+    """
+    db = prefect_home / "prefect.db"
+    if not db.exists():
+        return {}
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("select name, start_time, end_time, total_run_time from task_run").fetchall()
+        flows = con.execute("select f.name, r.start_time, r.end_time from flow_run r join flow f on f.id = r.flow_id")\
+            .fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        con.close()
+    spans: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+    sums: Counter[str] = Counter()
+    for name, start, end, _total in rows:
+        phase = PHASES.get(name.rsplit("-", 1)[0]) or PHASES.get(name)
+        if phase is None or not start or not end:
+            continue
+        s, e = _ts(start), _ts(end)
+        spans.setdefault(phase, []).append((s, e))
+        sums[phase] += (e - s).total_seconds()
+    out = {p: round(sums[p], 2) for p in sums}
+    if "fetch" in spans:
+        out["fetch"] = round((max(e for _, e in spans["fetch"]) - min(s for s, _ in spans["fetch"])).total_seconds(), 2)
+    measured = [(name, start, end) for name, start, end in flows if start and end and name != "prime"]
+    for name, start, end in measured:
+        out[f"flow:{name}"] = round((_ts(end) - _ts(start)).total_seconds(), 2)
+    if measured:
+        out["first_flow_start"] = min(str(start) for _, start, _ in measured)
+        out["last_flow_end"] = max(str(end) for _, _, end in measured)
+    return out
+
+
+def _ts(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def warehouse_counts(db: Path) -> dict:
+    """Rows in the main tables and the file size, read-only."""
+    import duckdb
+
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for table in ("raw.pages", "raw.articles", "marts.articles", "marts.events", "marts.article_cities"):
+            try:
+                out[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            except duckdb.Error:
+                out[table] = None
+    finally:
+        con.close()
+    out["file_mb"] = round(db.stat().st_size / 2**20, 1)
+    return out
+
+
+def fetch_ceiling(corpus: Corpus, concurrency: int = 8, limit: int = 1000) -> dict:
+    """Article pages per second the loopback servers deliver to one asyncio client: the server must not be the cap."""
+    import asyncio
+
+    import httpx
+
+    urls = [corpus.url(a) for a in corpus.all_articles()][:limit]
+
+    async def go() -> float:
+        gate = asyncio.Semaphore(concurrency)
+        async with httpx.AsyncClient() as client:
+            async def one(url: str) -> None:
+                async with gate:
+                    (await client.get(url)).raise_for_status()
+            started = time.perf_counter()
+            await asyncio.gather(*(one(u) for u in urls))
+            return time.perf_counter() - started
+
+    seconds = asyncio.run(go())
+    return {"pages": len(urls), "seconds": round(seconds, 2), "pages_per_s": round(len(urls) / seconds, 1)}
+
+
+def prime_prefect(home: Path) -> None:
+    """Create Prefect's database once, so a measured run does not pay the first-start migrations."""
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    code = "from prefect import flow\n@flow\ndef prime():\n    return 1\nprime()\n"
+    subprocess.run([str(PROJECT / ".venv" / "bin" / "python"), "-c", code], env=env, check=True,
+                   capture_output=True, cwd=PROJECT)
+
+
+# ---------------------------------------------------------------------------------------------- one size
+def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Path, template: Path) -> dict:
+    from scrapers.config import load_sources
+
+    work = scratch / f"size-{size}"
+    work.mkdir()
+    servers = [SiteServer() for _ in range(n_sources)]
+    try:
+        started = time.perf_counter()
+        corpus = Corpus(size, [s.base_url for s in servers], seed=args.seed)
+        routes = corpus.write(work / "site")
+        generate_s = time.perf_counter() - started
+        for server, site in zip(servers, corpus.sites, strict=True):
+            server.start(routes[site.index])
+        sources_file = work / "sources.yml"
+        sources_file.write_text(corpus.sources_yaml(), encoding="utf-8")
+        sources = load_sources(sources_file)
+        page_kb = [routes[a.site][a.path][1].stat().st_size / 1024 for a in corpus.all_articles()]
+        result: dict = {"size": size, "sources": n_sources, "generate_s": round(generate_s, 1),
+                        "article_kb_mean": round(sum(page_kb) / len(page_kb), 1)}
+        print(f"[{size}] corpus written in {generate_s:.1f}s, mean article page {result['article_kb_mean']} KB",
+              flush=True)
+
+        result["fetch_ceiling"] = fetch_ceiling(corpus)
+        print(f"[{size}] fetch ceiling {result['fetch_ceiling']['pages_per_s']} pages/s", flush=True)
+        result["limit"] = measure_limit(corpus, routes, sources, min(size, args.limit_sample))
+        print(f"[{size}] limit {result['limit']['articles_per_s']:.2f} articles/s "
+              f"({result['limit']['ms_per_article']:.0f} ms/article)", flush=True)
+
+        db = work / "warehouse.duckdb"
+        split_db = work / "split.duckdb"
+        runs = [("cold", ["run"], db), ("warm", ["run"], db)]
+        if args.split:
+            runs = [("cold_ingest", ["ingest"], split_db), ("cold_build", ["build"], split_db), *runs]
+        for label, command, target in runs:
+            home = work / f"prefect-{label}"
+            shutil.copytree(template, home)
+            cli = [*command, "--db", str(target)] + (["--sources", str(sources_file)] if command != ["build"] else [])
+            run = run_cli(cli, home, servers, work / f"{label}.log", args.timeout)
+            result[label] = run
+            print(f"[{size}] {label}: rc {run['rc']}, {run['wall_s']:.1f}s, rss {run['max_rss_mb']:.0f} MB "
+                  f"(tree {run['tree_peak_rss_mb']:.0f} MB), requests {run['requests'].get('total', 0)} "
+                  f"(articles {run['requests'].get('article:200', 0)}), phases {run['phases']}", flush=True)
+            if run["rc"] not in (0, 2):
+                print(run["log_tail"], flush=True)
+        result["warehouse"] = warehouse_counts(db)
+        cold = result["cold"]
+        # raw.articles counts what was extracted and loaded, even when a later dbt step fails.
+        articles = result["warehouse"].get("raw.articles") or 0
+        cold["articles_per_s"] = articles / cold["wall_s"] if cold["wall_s"] else 0.0
+        return result
+    finally:
+        for server in servers:
+            server.stop()
+
+
+# ---------------------------------------------------------------------------------------------- report
+def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
+    """Table rows and the target verdicts."""
+    rows = []
+    for r in results:
+        cold, warm, limit = r["cold"], r["warm"], r["limit"]
+        ph = cold["phases"]
+        rows.append([
+            str(r["size"]), f"{limit['articles_per_s']:.2f}", f"{cold['wall_s']:.0f}", f"{cold['articles_per_s']:.2f}",
+            f"{cold['articles_per_s'] / limit['articles_per_s']:.2f}" if limit["articles_per_s"] else "-",
+            " / ".join(f"{ph.get(k, 0):.0f}" for k in ("fetch", "archive", "extract", "load", "dbt"))
+            + f" / {ph.get('startup', 0):.0f}+{ph.get('teardown', 0):.0f}",
+            f"{cold['cpu_s'] / cold['wall_s']:.2f}" if cold.get("cpu_s") else "-",
+            f"{warm['wall_s']:.1f}", f"{warm['wall_s'] / cold['wall_s']:.1%}",
+            f"{warm['requests'].get('total', 0)} / {warm['requests'].get('article:200', 0)}",
+            f"{cold['max_rss_mb']:.0f} / {cold['tree_peak_rss_mb']:.0f}",
+            f"{ph.get('dbt', 0):.1f} / {warm['phases'].get('dbt', 0):.1f}",
+        ])
+    first, last = results[0], results[-1]
+    verdict = {
+        "cold_vs_limit": all(r["cold"]["articles_per_s"] >= TARGETS["cold_vs_limit"] * r["limit"]["articles_per_s"]
+                             for r in results),
+        "warm_vs_cold": all(r["warm"]["wall_s"] <= TARGETS["warm_vs_cold"] * r["cold"]["wall_s"]
+                            and not r["warm"]["requests"].get("article:200") for r in results),
+        "rss_mb_max": last["cold"]["max_rss_mb"] <= TARGETS["rss_mb_max"],
+    }
+    if len(results) > 1:
+        verdict["rss_growth"] = last["cold"]["max_rss_mb"] < (1 + TARGETS["rss_growth"]) * first["cold"]["max_rss_mb"]
+        dbt0, dbt1 = first["cold"]["phases"].get("dbt"), last["cold"]["phases"].get("dbt")
+        verdict["dbt_growth"] = bool(dbt0 and dbt1 and dbt1 <= TARGETS["dbt_growth"] * dbt0)
+    return rows, verdict
+
+
+HEADER = ["size", "limit a/s", "cold s", "cold a/s", "cold/limit", "fetch/archive/extract/load/dbt/start+stop s",
+          "cpu/wall", "warm s", "warm/cold", "warm req / art", "rss MB run / tree", "dbt cold / warm s"]
+
+
+def print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADER)]
+    print(" | ".join(h.ljust(w) for h, w in zip(HEADER, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,20000", help="comma-separated article counts")
+    parser.add_argument("--sources", type=int, default=8, help="number of synthetic sites")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--limit-sample", type=int, default=400,
+                        help="article pages in the single-core limit loop (a spread sample; 0 = all)")
+    parser.add_argument("--split", action="store_true",
+                        help="also run `ingest` and `build` separately on a second empty warehouse")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per pipeline run")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (sites, warehouses, logs)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    scratch = Path(tempfile.mkdtemp(prefix="stadtradar-bench-"))
+    results = []
+    try:
+        template = scratch / "prefect-template"
+        prime_prefect(template)
+        for size in sizes:
+            results.append(bench_size(size, args.sources, args, scratch, template))
+    finally:
+        if args.keep:
+            print(f"scratch kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    rows, verdict = summarise(results)
+    print()
+    print_table(rows)
+    print("targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"{stamp}.json"
+    out.write_text(json.dumps({"when": stamp, "cores": os.cpu_count(), "targets": TARGETS, "verdict": verdict,
+                               "results": results}, indent=2, default=str), encoding="utf-8")
+    print(f"written {out.relative_to(PROJECT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

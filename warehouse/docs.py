@@ -1,0 +1,54 @@
+"""Generating the dbt documentation site of the marts (lineage, descriptions, tests, columns) into a folder."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from warehouse.lock import writer_lock
+from warehouse.transform import DBT_PROJECT_DIR, DbtBuildError, _warehouse_env
+
+# What a reader needs: index.html (the static page, manifest and catalog inlined, opens from file://),
+# dbt_index.html (the classic page, which fetches the two JSON files: serve the folder over HTTP), and the
+# artifacts themselves for other tools (catalogues, Evidence, lineage viewers).
+SITE_FILES = {"static_index.html": "index.html", "index.html": "dbt_index.html",
+              "manifest.json": "manifest.json", "catalog.json": "catalog.json"}
+
+
+def generate_docs(db: Path, out_dir: Path, lock_timeout: float = 300.0) -> list[Path]:
+    """Run `dbt docs generate --static` against the warehouse at db and copy the site into out_dir.
+
+    dbt opens the DuckDB file for writing (to read the catalog), so this holds the warehouse's writer lock,
+    waiting up to lock_timeout seconds for a running pipeline (WarehouseBusy after that); the caller must not
+    have the file open. Returns the files written. Raises DbtBuildError when dbt fails.
+    """
+    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import and only this step needs it
+
+    db = Path(db)
+    if not db.exists():
+        raise DbtBuildError(f"{db}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
+    out_dir = Path(out_dir)
+    with (writer_lock(db, lock_timeout), tempfile.TemporaryDirectory(prefix="stadtradar-docs-") as scratch,
+          _warehouse_env(db)):
+        target = Path(scratch) / "target"
+        # run_dbt takes a one-word command; `docs generate` is a sub-command, so dbt is invoked here directly.
+        result = dbtRunner().invoke([
+            "docs", "generate", "--static",
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target),
+            "--log-path", str(Path(scratch) / "logs"),
+            "--quiet",
+        ])
+        if result.exception is not None or not result.success:
+            reason = result.exception or getattr(result.result, "errors", None) or "see the dbt output above"
+            raise DbtBuildError(f"dbt docs generate failed on {db}: {reason}")
+        missing = [name for name in SITE_FILES if not (target / name).exists()]
+        if missing:
+            raise DbtBuildError(f"dbt docs generate on {db} wrote no {', '.join(missing)}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for source, name in SITE_FILES.items():
+            shutil.copyfile(target / source, out_dir / name)
+            written.append(out_dir / name)
+    return written

@@ -1,0 +1,54 @@
+"""Source health: how complete a run's extracted records are, and whether that fell against the source's past."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from scrapers.process import ProcessedArticle
+
+MIN_BODY_CHARS = 200  # shorter bodies are teasers or cookie walls, not articles
+DROP = 0.3  # a share this much below the source's usual level means the extractor no longer fits the site
+MIN_HISTORY = 1  # runs with articles needed before a drop can be judged
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Shares of a run's articles with each field present; None when the run extracted no article."""
+
+    title: float | None
+    date: float | None
+    body: float | None
+    entity: float | None
+
+    def items(self) -> list[tuple[str, float | None]]:
+        return [("title", self.title), ("date", self.date), ("body", self.body), ("entity", self.entity)]
+
+
+def shares(articles: list[ProcessedArticle]) -> Shares:
+    """Completeness of a batch of articles."""
+    if not articles:
+        return Shares(None, None, None, None)
+    n = len(articles)
+    return Shares(
+        title=sum(bool(a.record.title) for a in articles) / n,
+        date=sum(a.record.published_date is not None for a in articles) / n,
+        body=sum(len(a.record.body_text or "") >= MIN_BODY_CHARS for a in articles) / n,
+        entity=sum(bool(a.cities or a.programmes) for a in articles) / n,
+    )
+
+
+def judge(current: Shares, history: list[Shares], *, listings_fetched: int, discovered: int, parsed_pages: int,
+          articles: int) -> tuple[bool, str | None]:
+    """(healthy, reason): unhealthy when a share fell sharply below its usual level, or pages yield nothing."""
+    if listings_fetched and discovered == 0:
+        return False, f"{listings_fetched} listing/feed page(s) fetched but no article link matched"
+    if parsed_pages and articles == 0:
+        return False, f"{parsed_pages} article page(s) fetched but none gave an article"
+    for name, value in current.items():
+        past = [v for v in (getattr(h, name) for h in history) if v is not None]
+        if value is None or len(past) < MIN_HISTORY:
+            continue
+        usual = statistics.median(past)
+        if usual - value >= DROP:
+            return False, f"share of articles with a {name} fell to {value:.0%} (usually {usual:.0%})"
+    return True, None

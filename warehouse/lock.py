@@ -1,0 +1,72 @@
+"""One writer at a time: an advisory file lock beside the warehouse, held for a whole writing run."""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the warehouse; the message says which file and how long we waited."""
+
+
+_held: dict[str, int] = {}  # lock path -> depth, so nested flows in one process (pipeline -> ingest) re-enter
+_guard = threading.Lock()
+
+
+def lock_path(db: Path) -> Path:
+    """The lock file of a warehouse: `<db>.lock` beside it."""
+    return Path(db).resolve().with_name(Path(db).name + ".lock")
+
+
+@contextmanager
+def writer_lock(db: Path, timeout: float) -> Iterator[None]:
+    """Hold the warehouse's writer lock; wait up to `timeout` seconds for another run, then raise WarehouseBusy."""
+    path = lock_path(db)
+    key = str(path)
+    with _guard:
+        if key in _held:
+            _held[key] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _guard:
+                _held[key] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                    raise WarehouseBusy(
+                        f"{db}: another run holds the warehouse ({holder}); waited {timeout:.0f} s "
+                        f"(STADTRADAR_LOCK_TIMEOUT sets how long to wait)"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        with _guard:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _guard:
+                _held.pop(key, None)
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,31 @@
+"""The operator's view of the warehouse: recent runs, each source's latest health, recent failures."""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5) -> dict[str, Any]:
+    """Last runs, the latest state of every source, and whether anything needs attention."""
+    last_runs = _rows(con, """
+        select run_id, flow, started_at, finished_at, status, sources_ok, sources_failed, pages_fetched,
+               articles_new, articles_updated, articles_unchanged, errors
+        from ops.runs order by started_at desc limit ?""", [runs])
+    sources = _rows(con, """
+        select source_id, run_id, finished_at, discovered, fetched, articles, articles_new, errors, failed,
+               share_title, share_date, share_body, share_entity, healthy, health_reason
+        from ops.source_runs
+        qualify row_number() over (partition by source_id order by finished_at desc) = 1
+        order by source_id""")
+    latest = last_runs[0] if last_runs else None
+    attention = [f"source {s['source_id']}: {s['health_reason'] or 'failed'}" for s in sources if not s["healthy"]]
+    if latest is not None and latest["status"] not in ("ok", "running"):
+        attention.append(f"last run {latest['run_id']} ended {latest['status']} with {latest['errors']} error(s)")
+    return {"runs": last_runs, "sources": sources, "attention": attention, "healthy": not attention}
