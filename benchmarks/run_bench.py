@@ -321,11 +321,13 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
         cold, warm, limit = r["cold"], r["warm"], r["limit"]
         ph = cold["phases"]
         rows.append([
-            str(r["size"]), f"{limit['articles_per_s']:.2f}", f"{cold['wall_s']:.0f}", f"{cold['articles_per_s']:.2f}",
+            str(r["size"]), f"{limit['articles_per_s']:.2f}", f"{1000 * limit['cpu_s'] / limit['pages']:.0f}",
+            f"{cold['wall_s']:.0f}", f"{cold['articles_per_s']:.2f}",
             f"{cold['articles_per_s'] / limit['articles_per_s']:.2f}" if limit["articles_per_s"] else "-",
             " / ".join(f"{ph.get(k, 0):.0f}" for k in ("fetch", "archive", "extract", "load", "dbt"))
             + f" / {ph.get('startup', 0):.0f}+{ph.get('teardown', 0):.0f}",
             f"{cold['cpu_s'] / cold['wall_s']:.2f}" if cold.get("cpu_s") else "-",
+            f"{1000 * cold['cpu_s'] / articles:.0f}" if (articles := r["warehouse"].get("raw.articles")) else "-",
             f"{warm['wall_s']:.1f}", f"{warm['wall_s'] / cold['wall_s']:.1%}",
             f"{warm['requests'].get('total', 0)} / {warm['requests'].get('article:200', 0)}",
             f"{cold['max_rss_mb']:.0f} / {cold['tree_peak_rss_mb']:.0f}",
@@ -346,8 +348,9 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
     return rows, verdict
 
 
-HEADER = ["size", "limit a/s", "cold s", "cold a/s", "cold/limit", "fetch/archive/extract/load/dbt/start+stop s",
-          "cpu/wall", "warm s", "warm/cold", "warm req / art", "rss MB run / tree", "dbt cold / warm s"]
+HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit",
+          "fetch/archive/extract/load/dbt/start+stop s", "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold",
+          "warm req / art", "rss MB run / tree", "dbt cold / warm s"]
 
 
 def print_table(rows: list[list[str]]) -> None:
@@ -369,7 +372,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run `ingest` and `build` separately on a second empty warehouse")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per pipeline run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (sites, warehouses, logs)")
+    parser.add_argument("--report", type=Path, help="print the table of a results JSON file and exit")
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        rows, verdict = summarise(saved["results"])
+        print_table(rows)
+        print("targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     scratch = Path(tempfile.mkdtemp(prefix="stadtradar-bench-"))

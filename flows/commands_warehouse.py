@@ -69,7 +69,7 @@ def export(
     finally:
         con.close()
     for item in written:
-        out.print(f"{item.path}  ({item.rows} rows)", highlight=False)
+        typer.echo(f"{item.path}\t{item.rows} rows")  # plain: paths must not be wrapped
 
 
 def events(
@@ -88,7 +88,7 @@ def events(
         raise _fail(f"cannot write {ics} from {db}: {exc}") from None
     finally:
         con.close()
-    out.print(f"{ics}: {count} events", highlight=False)
+    typer.echo(f"{ics}\t{count} events")
 
 
 def _parse_day(value: str | None) -> dt.date | None:
@@ -156,7 +156,7 @@ def docs(
     except DbtBuildError as exc:
         raise _fail(str(exc)) from None
     for path in written:
-        out.print(str(path), highlight=False)
+        typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:

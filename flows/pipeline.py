@@ -129,6 +129,7 @@ async def _ingest(sources: list[Source], settings: Settings, db: Path, replay: P
         fresh = pages_to_parse(crawl.pages, known[source.id], page_hash, reparse=refresh)
         articles, extract_errors = extract_task(fresh, source, crawl.hints)
         report.discovered, report.skipped_known = crawl.discovered, crawl.skipped_known
+        report.robots_refused = len(crawl.robots_refused)
         report.failed = crawl.source_failed
         report.fetched = sum(1 for p in crawl.pages if p.kind == "article")
         report.not_modified = sum(1 for p in crawl.pages if p.kind == "article" and p.status == 304)

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     user_agent: str = "Stadtradar/0.1 (+https://github.com/stadtradar/stadtradar; smart-city news warehouse)"
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    fetch_deadline: float = 120.0  # seconds for a whole response, however slowly it trickles in
     max_body_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     retries: int = 3  # attempts after the first one

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from scrapers.config import Settings, Source
 from scrapers.discovery import DiscoveredLink, DiscoveryError, parse_feed, parse_listing, parse_sitemap
-from scrapers.fetch import Fetcher, FetchError
+from scrapers.fetch import Fetcher, FetchError, RobotsRefusal
 from scrapers.records import FetchedPage
 
 T = TypeVar("T")
@@ -46,6 +46,7 @@ class CrawlResult:
     errors: list[FetchError] = field(default_factory=list)
     discovered: int = 0
     skipped_known: int = 0
+    robots_refused: list[str] = field(default_factory=list)
 
     @property
     def source_failed(self) -> bool:
@@ -153,7 +154,7 @@ async def _fetch_discovery(
     try:
         page = await fetcher.fetch(url, source)
     except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
-        result.errors.append(_as_fetch_error(url, exc))
+        _record_failure(result, url, exc)
         return None
     page = dataclasses.replace(page, kind=kind)
     result.pages.append(page)
@@ -166,8 +167,15 @@ async def _fetch_article(
     try:
         return await fetcher.fetch(url, source, headers=known.conditional_headers() if known else None)
     except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
-        result.errors.append(_as_fetch_error(url, exc))
+        _record_failure(result, url, exc)
         return None
+
+
+def _record_failure(result: CrawlResult, url: str, exc: Exception) -> None:
+    if isinstance(exc, RobotsRefusal):
+        result.robots_refused.append(url)  # honoured, not a failure: it would mark every run partial
+    else:
+        result.errors.append(_as_fetch_error(url, exc))
 
 
 def _as_fetch_error(url: str, exc: Exception) -> FetchError:

@@ -424,7 +424,8 @@ def _alias_pattern(alias: str) -> str | None:
     if alias[0].isupper() and len(words) > 1:
         # "Lebendige Zentren" is a programme; "lebendige Zentren" in running text is not.
         body = r"(?-i:(?=[A-ZÄÖÜ0-9]))" + body
-    if len(words) == 1 and words[0].isupper() and len(words[0]) <= 6:
+    if len(words) == 1 and words[0].isupper() and (len(words[0]) <= 6 or words[0].isalpha()):
+        # An acronym, or a name in capitals ("REGIONALE"), in any other case is an everyday word.
         return r"(?-i:(?<![^\W_])" + body + r"(?![^\W\d_]))"
     return r"(?<![^\W_])" + body + r"(?![^\W\d_])"
 
@@ -614,15 +615,24 @@ _EVENT_WORDS = re.compile(
     r"[Vv]ersammlung|[Ss]eminar|[Dd]iskussionsabend|[Tt]hemenabend|[Bb]ürgerabend|[Ff]achgespräch|"
     r"[Ww]erkstattgespräch|[Ee]xpertengespräch|[Bb]ürgergespräch|[Ee]inweihung|[Ee]röffnung|(?<=[\w-])feier|Feier(?!n)|"
     r"[Pp]räsentation|[Rr]undgang|[Ss]paziergang|[Aa]ktionswoche|[Tt]hemenwoche|[Dd]igitalwoche|[Aa]usstellung|"
-    r"[Mm]eetup|[Ee]xpo\b|(?<=[\w-])treffen|Treffen)|"
+    r"[Mm]eetup|[Ee]xpo\b|(?<=[\w-])treffen|Treffen|[Ss]prechstunde|[Ff]ragestunde|(?<=[a-zäöü-])tag(?=e?s?\b))|"
     r"Fest|Kick-off|Kickoff|Startschuss|Convention|Tag der offenen Tür)(?:[a-zäöüß]*)(?![^\W\d_])")
 # Every stem of an event word, for a fast first pass over long texts (a superset of _EVENT_WORDS).
-_EVENT_STEMS = tuple("""
-konferenz kongress forum workshop webinar tagung fachtag messe auftakt veranstaltung verleihung festival symposium
-summit gipfel treffen barcamp hackathon abend exkursion sitzung vortrag diskussion empfang gala sprecherrat
-stammtisch tag bürgerdialog fest versammlung seminar gespräch einweihung eröffnung feier präsentation rundgang
-spaziergang woche ausstellung meetup expo kick startschuss convention
-""".split())
+_EVENT_STEMS = (
+    "konferenz", "kongress", "forum", "workshop", "webinar", "tagung", "fachtag", "messe", "auftakt",
+    "veranstaltung", "verleihung", "festival", "symposium", "summit", "gipfel", "treffen", "barcamp", "hackathon",
+    "abend", "exkursion", "sitzung", "vortrag", "diskussion", "empfang", "gala", "sprecherrat", "stammtisch", "tag",
+    "bürgerdialog", "fest", "versammlung", "seminar", "gespräch", "einweihung", "eröffnung", "feier", "präsentation",
+    "rundgang", "spaziergang", "woche", "ausstellung", "meetup", "expo", "kick", "startschuss", "convention",
+    "stunde",
+)
+# "am 5. Mai", "am Dienstag, 14. Oktober", "vom 3. bis": a date that may follow a title announcing an event.
+_AM_DATE = re.compile(r"\b[Aa]m\s+(?:[A-Z][a-z]+,?\s+)?\d|\b[Vv]om\s+\d")
+# Compounds of "-tag" that name a weekday, a parliament or a date, never an event ("Digitaltag" is one).
+_NOT_EVENT_TAG = re.compile(r"(?:mon|diens|donners|frei|sams|sonn|feier|land|bundes|kreis|all|geburts|jahres|stich|"
+                            r"werk|vor|folge|wochen|arbeits|schul|kalender|ruhe|namens|gedenk|städte|gemeinde|"
+                            r"landkreis|brücken|wahl|erscheinungs|sitzungs|mitt|nachmit|stadt)tag(?:e|es|en|s)?$",
+                            re.IGNORECASE)
 
 
 def _stem_positions(text: str) -> list[int]:
@@ -635,8 +645,8 @@ def _stem_positions(text: str) -> list[int]:
             out.append(pos)
             pos = low.find(stem, pos + 1)
     return sorted(out)
-# "am 5. Mai", "am Dienstag, 14. Oktober", "vom 3. bis": a date that may follow a title announcing an event.
-_AM_DATE = re.compile(r"\b[Aa]m\s+(?:[A-Z][a-z]+,?\s+)?\d|\b[Vv]om\s+\d")
+
+
 _ONLINE = re.compile(r"\b(online|Online|digital stattfind|virtuell|Livestream|Webinar|Web-Seminar|Zoom|"
                      r"Videokonferenz|Web-Konferenz)", re.IGNORECASE)
 # A date after these words is a deadline or the page's own date, not the day of an event.
@@ -695,11 +705,12 @@ Jährlichen Ab Bis Seit Während Wegen Trotz Rund Insgesamt Heute Morgen Gestern
 Anschließend Zum Ende Beginn Anfang Mitte Ende Woche Monat Jahr Tag Tage Tagen
 """)}
 _ADDRESS = re.compile(
-    r"((?:[A-ZÄÖÜ][\wäöüß.-]*[ -]){0,3}(?:[A-ZÄÖÜ][\wäöüß.-]*(?:straße|str\.|weg|platz|allee|gasse|ring|damm|"
+    r"((?:Am|An der|An den|Auf der|Auf dem|Im|In der|Zum|Zur)\s[A-ZÄÖÜ][\wäöüß-]+\s\d+\s?[a-z]?"
+    r"|(?:[A-ZÄÖÜ][\wäöüß.-]*[ -]){0,3}(?:[A-ZÄÖÜ][\wäöüß.-]*(?:straße|str\.|weg|platz|allee|gasse|ring|damm|"
     r"ufer|markt|chaussee|steig|promenade|hof|berg|tor|kai)|(?:Straße|Platz|Weg|Allee|Gasse|Ring|Markt|Ufer|Kai|"
     r"Damm|Chaussee|Promenade)(?:\s(?:der|des|am)\s[A-ZÄÖÜ][\wäöüß-]+)?)(?:\s+\d+\s?[a-z]?(?:\s?[-–]\s?\d+)?)?)"
-    r",?\s+(\d{5})\s+([A-ZÄÖÜ][\wäöüß.-]*(?:\s(?:\([^)]{2,20}\)|(?:an|am|im|in|ob|bei)\s(?:der\s)?[A-ZÄÖÜ][\wäöüß-]+|"
-    r"[A-ZÄÖÜ][\wäöüß-]+))?)")
+    r",?\s+(\d{5})\s+((?:(?:Bad|Sankt|St\.|Groß|Klein|Neu|Alt|Hohen)\s)?[A-ZÄÖÜ][\wäöüß-]*(?:/[A-ZÄÖÜ][\wäöüß]+)?"
+    r"(?:\s(?:\([^)]{2,20}\)|(?:an|am|im|in|ob|bei)\s(?:der\s)?[A-ZÄÖÜ][\wäöüß-]+))?)")
 _ORGANISER = [
     re.compile(r"\bVeranstalter(?:in|innen)?\s*(?:ist|sind|war|waren|:)\s+(?P<o>[^.;\n]{3,120})"),
     re.compile(r"\b(?:[Vv]eranstaltet|[Oo]rganisiert|[Aa]usgerichtet)\s+(?:wird\s+(?:sie|er|es|das\s+\w+|die\s+\w+|"
@@ -781,6 +792,10 @@ def _detail(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return None
 
 
+_STRAY_BEFORE_STREET = re.compile(r"^(?:Ort|Adresse|Anschrift|Veranstaltungsort|Im|In|Bei)\s+"
+                                  r"(?=[A-ZÄÖÜ]\S*(?:straße|str\.|weg|platz|allee|gasse|ring|damm|ufer|markt)\b)")
+
+
 def _addresses(text: str) -> list[tuple[str, str]]:
     """(address, place) of every postal address in `text`, read around each five-digit postcode."""
     out = []
@@ -789,8 +804,8 @@ def _addresses(text: str) -> list[tuple[str, str]]:
         lo = max(0, pc.start() - 120)
         for m in _ADDRESS.finditer(text[lo:pc.end() + 60]):
             if m.start(2) + lo == pc.start():
-                street = re.sub(r"^(?:Im|Am|In|An|Auf|Bei|Ort|Adresse|Veranstaltungsort)\s+(?=[A-ZÄÖÜ])", "",
-                                m.group(1).strip())
+                # "Am Kurpark 2" is a street; "Ort Hafenstraße 2" or "Im Hafenstraße …" carry a stray word.
+                street = _STRAY_BEFORE_STREET.sub("", m.group(1).strip())
                 out.append((f"{street}, {m.group(2)} {m.group(3).strip()}", m.group(3).strip()))
                 break
     return out
@@ -806,15 +821,21 @@ _ORGANISER_CUE = re.compile(r"Veranstalt|[Oo]rganisiert|[Aa]usgerichtet|Gastgebe
                             r"lud|eingeladen")
 
 
-def find_organiser(text: str) -> str | None:
-    """Who organises an event, as the text says it ("Veranstalter: …", "organisiert von …", "… lädt … ein")."""
-    if not text or not _ORGANISER_CUE.search(text):
-        return None
+def find_organiser(text: str | list[str]) -> str | None:
+    """Who organises an event, as the text says it ("Veranstalter: …", "organisiert von …", "… lädt … ein").
+
+    `text` may be a list of sentences: the clearest wording wins anywhere in it ("Veranstalter ist …"
+    before "Gastgeberin ist …"), else the first sentence that has one.
+    """
+    chunks = [text] if isinstance(text, str) else text
+    chunks = [c for c in chunks if c and _ORGANISER_CUE.search(c)]
     for rx in _ORGANISER:
-        m = rx.search(text)
-        if m:
-            org = re.split(r"\s+(?:gemeinsam mit|zusammen mit|in Kooperation mit|im Auftrag|statt|ein\b|zu\b|zur\b|"
-                           r"zum\b|am\b|im\b|in\b)", m.group("o"))[0]
+        for chunk in chunks:
+            m = rx.search(chunk)
+            if not m:
+                continue
+            org = re.split(r"\s+(?:gemeinsam mit|zusammen mit|in Kooperation mit|im Auftrag|im Rahmen|statt\b|ein\b|"
+                           r"zu\b|zur\b|zum\b|am\s+\d)|,\s+(?=[a-zäöü\d])", m.group("o"))[0]
             org = re.sub(r"^(?:der|die|das|dem|den|von|vom)\s+", "", org.strip(" ,:–-"), flags=re.IGNORECASE)
             if len(org) >= 3 and org[0].isupper():
                 return org
@@ -881,7 +902,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         programmes = _catalogue_matches(text, cat)
         organiser = _detail(details, _DETAIL_ORGANISER_KEYS)
         if organiser is None:
-            organiser = next((o for a, b in sentences if (o := find_organiser(text[a:b]))), None)
+            organiser = find_organiser([text[a:b] for a, b in sentences])
         addresses = []
         for address, place in _addresses(text):
             where = find_cities(place, g)
@@ -946,7 +967,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         sentence = text[s_start:s_end]
         lo = bisect.bisect_left(stems, s_start)
         has_stem = lo < len(stems) and stems[lo] < s_end
-        words = list(_EVENT_WORDS.finditer(sentence)) if has_stem else []
+        words = [w for w in _EVENT_WORDS.finditer(sentence) if not _NOT_EVENT_TAG.search(w.group(0))] \
+            if has_stem else []
         if not words and not (title_has_event and _AM_DATE.search(sentence)):
             continue  # no event word, no event: most sentences end here, before any date parsing
         for span in find_dates(sentence, reference):

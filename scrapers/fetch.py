@@ -46,6 +46,10 @@ class FetchError(Exception):
         self.attempts = attempts
 
 
+class RobotsRefusal(FetchError):
+    """robots.txt forbids the URL for our User-Agent: honoured and counted, but not a failure of the run."""
+
+
 def decode_body(body: bytes, content_type: str) -> str:
     """Text of a body: charset from the HTTP header, then the document, then detection."""
     header = re.search(r"charset=([\w\-]+)", content_type or "", re.I)
@@ -186,7 +190,7 @@ class Fetcher:
             raise FetchError(url, f"malformed URL ({exc})") from None
         await self._check_target(url, source)
         if not await self._robots_allow(url, source):
-            raise FetchError(url, "disallowed by robots.txt")
+            raise RobotsRefusal(url, "disallowed by robots.txt", attempts=0)
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             response, body, attempts = await self._get_with_retries(current, source, headers or {})
@@ -309,14 +313,20 @@ class Fetcher:
     async def _get_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         assert self._client is not None
         cap = self.settings.max_body_bytes
-        async with self._client.stream("GET", url, headers=headers) as response:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > cap:
-                raise FetchError(url, f"body of {declared} bytes exceeds the cap of {cap} bytes", response.status_code)
-            body = _CappedBody(url, response.headers.get("content-encoding", ""), cap, response.status_code)
-            async for chunk in response.aiter_raw():  # still compressed: _CappedBody inflates within the cap
-                body.feed(chunk)
-            return response, body.finish()
+        deadline = self.settings.fetch_deadline
+        try:
+            # The read timeout bounds each wait; this bounds the whole response against a byte-a-second drip.
+            async with asyncio.timeout(deadline), self._client.stream("GET", url, headers=headers) as response:
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > cap:
+                    raise FetchError(url, f"body of {declared} bytes exceeds the cap of {cap} bytes",
+                                     response.status_code)
+                body = _CappedBody(url, response.headers.get("content-encoding", ""), cap, response.status_code)
+                async for chunk in response.aiter_raw():  # still compressed: _CappedBody inflates within the cap
+                    body.feed(chunk)
+                return response, body.finish()
+        except TimeoutError:
+            raise FetchError(url, f"no complete response within {deadline:g} s") from None
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

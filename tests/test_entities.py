@@ -312,3 +312,144 @@ def fixture_scores() -> dict[str, tuple[float, float, float]]:
 def test_fixture_scores_stay_above_floors(fixture_scores, kind, min_p, min_f):
     p, r, f = fixture_scores[kind]
     assert p >= min_p and f >= min_f, f"{kind}: P {p:.2f} R {r:.2f} F1 {f:.2f}"
+
+
+# ------------------------------------------------------------------- cities: homonyms, noise, lists
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Frankfurt (Oder) und Słubice teilen sich ein Datenportal; Słubice liegt in Polen.",
+     ["Frankfurt (Oder)", "Słubice"]),
+    ("Die Stadt Brandenburg an der Havel erhält Geld vom Land Brandenburg.", ["Brandenburg an der Havel"]),
+    ("Auch Essen und Oberhausen prüfen solche Anlagen.", ["Essen", "Oberhausen"]),
+    ("Auch Schaffhausen hat Interesse bekundet.", ["Schaffhausen"]),
+    ("Neustadt an der Weinstraße und Neustadt bei Coburg nutzen dasselbe System.",
+     ["Neustadt an der Weinstraße", "Neustadt bei Coburg"]),
+])
+def test_city_homonyms_and_lists(text, expected):
+    assert names(text) == expected
+
+
+def test_foreign_city_beats_a_german_hamlet_of_the_same_name():
+    (m,) = E.find_cities("Auch Schaffhausen hat Interesse bekundet.")
+    assert E.city_by_id(m.city_id).country_code == "CH"
+
+
+@pytest.mark.parametrize("text", [
+    "Wer Essen auf Rädern liefert, nutzt nach dem Essen die alten Tonnen.",
+    "Das Fenster zum Hof öffnet sich, im Bad wird das Wasser vorgewärmt, die Halle ist hell.",
+    "Moderiert wurde die Runde von Svenja Hameln aus dem Netzwerk.",
+    "Echt gute Ideen hatten die Helden des Alltags.",
+])
+def test_everyday_words_and_surnames_are_not_cities(text):
+    assert names(text) == []
+
+
+def test_find_cities_on_a_long_text_finds_each_city_once():
+    text = "Die Stadt Ulm und Neu-Ulm teilen Daten. " * 2000 + "Zum Schluss: Lemgo."
+    assert names(text) == ["Ulm", "Neu-Ulm", "Lemgo"]
+
+
+# ------------------------------------------------------------------- programmes: spellings
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Der Landkreis ist eine der Smarte.Land.Regionen des Bundes.", ["smarte_land_regionen"]),
+    ("Gefördert über das KfW-Programm 432 „Energetische Stadtsanierung“.", ["kfw_432"]),
+    ("Geld kommt aus dem Bundesprogramm „Anpassung urbaner und ländlicher Räume an den Klimawandel“.",
+     ["klimaanpassung_staedte"]),
+    ("Teil der REGIONALE 2025 in Südwestfalen.", ["regionale_nrw"]),
+    ("Die Plattform NetZeroCities berät die Städte der Mission.", ["eu_cities_mission"]),
+])
+def test_more_catalogue_programmes(text, expected, cat):
+    assert ids(text, cat) == expected
+
+
+def test_generic_phrases_are_not_programmes(cat):
+    assert ids("Wir wollen lebendige Zentren und eine regionale Datenplattform.", cat) == []
+
+
+def test_anchored_matching_equals_the_full_alternation(cat):
+    texts = [json.loads(p.read_text(encoding="utf-8")) for p in FIXTURES]
+    for item in texts:
+        text = "\n".join([item["title"], item["teaser"], *item["paragraphs"]])
+        slow = sorted((pid, m.start(), m.end()) for pid, rx in cat.patterns for m in rx.finditer(text))
+        assert sorted(E._catalogue_matches(text, cat)) == slow
+
+
+# ------------------------------------------------------------------- events: years, deadlines, fields
+def test_date_without_year_in_a_january_report_is_last_december():
+    art = article("Rückblick", "Am 12. Dezember diskutierten 300 Gäste im Webinar über Beteiligung.",
+                  dt.date(2026, 1, 8))
+    (e,) = events(art)
+    assert e.start_date == dt.date(2025, 12, 12) and e.is_online
+
+
+def test_date_without_year_in_a_december_announcement_is_next_january():
+    art = article("Neujahrsempfang", "Der Neujahrsempfang findet am 14. Januar im Rathaus in Oldenburg statt.",
+                  dt.date(2025, 12, 18))
+    (e,) = events(art)
+    assert e.start_date == dt.date(2026, 1, 14)
+    assert city_name(e) == "Oldenburg"
+
+
+def test_application_windows_and_deadlines_are_not_events():
+    art = article("Förderaufruf", "Anträge für die Konferenzförderung können vom 1. Januar bis zum 31. März 2026 "
+                  "eingereicht werden. Anmeldeschluss für die Tagung ist der 15. Februar 2026.", dt.date(2025, 12, 15))
+    assert events(art) == []
+
+
+def test_event_fields_from_text():
+    art = article("Verkehrsdaten ohne Grenzen",
+                  "Die Abschlussveranstaltung des Interreg-Projekts findet am Freitag, 28. November 2025, "
+                  "von 9:30 Uhr bis 17:15 Uhr im Konzil statt (Hafenstraße 2, 78462 Konstanz). Organisiert wird sie "
+                  "von der Stadt Konstanz gemeinsam mit dem Kanton Thurgau.", dt.date(2025, 11, 5))
+    (e,) = events(art)
+    assert (e.start_time, e.end_time) == (dt.time(9, 30), dt.time(17, 15))
+    assert city_name(e) == "Konstanz"
+    assert e.address == "Hafenstraße 2, 78462 Konstanz"
+    assert e.organiser == "Stadt Konstanz"
+    assert e.programme_id == "interreg"
+    assert e.event_type == "other"
+
+
+def test_event_fields_from_details_block():
+    details = {"Datum": "24. und 25. Juni 2026", "Uhrzeit": "9:30 bis 17:00 Uhr",
+               "Ort": "bcc, Alexanderstraße 11, 10178 Berlin", "Veranstalter": "Bundesministerium für Wohnen"}
+    art = article("Jetzt anmelden: 8. Kongress der Modellprojekte Smart Cities",
+                  "Der Kongress bringt Kommunen zusammen.", dt.date(2026, 3, 2), details=details)
+    (e,) = events(art)
+    assert (e.start_date, e.end_date) == (dt.date(2026, 6, 24), dt.date(2026, 6, 25))
+    assert city_name(e) == "Berlin"
+    assert e.address == "Alexanderstraße 11, 10178 Berlin"
+    assert e.organiser == "Bundesministerium für Wohnen"
+    assert (e.event_type, e.programme_id) == ("kongress", "mpsc")
+    assert e.name == "8. Kongress der Modellprojekte Smart Cities"
+
+
+@pytest.mark.parametrize(("sentence", "name", "kind"), [
+    ("Die 24. Regionalkonferenz der Modellprojekte Smart Cities findet am 8. Oktober 2025 in Bamberg statt.",
+     "24. Regionalkonferenz der Modellprojekte Smart Cities", "konferenz"),
+    ("Auf der Smart Country Convention am 30. September 2025 in Berlin zeigte Jena sein Netz.",
+     "Smart Country Convention", "convention"),
+    ("Am 18. November 2025 findet in Potsdam das Forum Digitale Daseinsvorsorge statt.",
+     "Forum Digitale Daseinsvorsorge", "forum"),
+    ("Der Stadtdaten-Hackathon läuft am 18. November 2025 in Lemgo.", "Stadtdaten-Hackathon", "hackathon"),
+    ("Beim Bürgerdialog am 14. Oktober 2025 in Gütersloh ging es um Hitze.", "Bürgerdialog", "buergerdialog"),
+    ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung", "auftakt"),
+])
+def test_event_names_and_types(sentence, name, kind):
+    (e,) = events(article("Nachricht", sentence, dt.date(2025, 9, 1)))
+    assert (e.name, e.event_type) == (name, kind)
+
+
+def test_event_words_skip_verbs_and_weekdays():
+    art = article("Messwerte", "Am Dienstag, 14. Oktober 2025, messen Sensoren den Wert; die Teams treffen sich "
+                  "am 15. Oktober 2025 im Landtag.", dt.date(2025, 10, 1))
+    assert events(art) == []
+
+
+def test_address_and_organiser_helpers():
+    assert E.find_address("Kurhaus, Am Kurpark 2, 36251 Bad Hersfeld. Danach") == "Am Kurpark 2, 36251 Bad Hersfeld"
+    assert E.find_address("Hansering 15, 06108 Halle (Saale)") == "Hansering 15, 06108 Halle (Saale)"
+    assert E.find_address("Es kamen 12000 Gäste.") is None
+    assert E.find_organiser("Die Alte Hansestadt Lemgo lädt zum Hackathon ein.") == "Alte Hansestadt Lemgo"
+    assert E.find_organiser(["Gastgeberin ist die Stadt Bamberg, die seit 2020 dabei ist.",
+                             "Veranstalter ist die Transferstelle."]) == "Transferstelle"
+    assert E.event_type("Online-Seminar") == "webinar" and E.event_type("Tag der offenen Tür") == "other"

@@ -53,7 +53,6 @@ FAULTS = {  # path: (what the warehouse records) status, attempts, a phrase of t
     "/news/18-ueberlastet/": (503, 2, "HTTP 503"),
     "/news/19-zu-viele/": (429, 2, "HTTP 429"),
     "/news/20-fehler/": (500, 2, "HTTP 500"),
-    "/news/21-intern/": (None, 1, "disallowed by robots.txt"),
     "/news/22-kaputt/": (200, 1, "not valid gzip data"),
     "/news/23-ziel/": (302, 1, "malformed redirect location"),
 }
@@ -167,7 +166,7 @@ def bomb() -> bytes:
 
 
 def listing() -> str:
-    paths = [*GOOD, *FAULTS]
+    paths = [*GOOD, *FAULTS, ROBOTS_FORBIDDEN]
     anchors = "".join(f'<a href="{p}">Meldung</a>' for p in paths)
     # Other spellings of one article, and a link no URL parser accepts: neither may duplicate or fail anything.
     extra = '<a href="/news/1-strategie/?utm_source=rss#top">Nochmal</a><a href="http://[kaputt/news/9">x</a>'
@@ -287,6 +286,7 @@ def test_each_fault_is_recorded_with_url_status_and_attempts(warehouse, con):
                        [first]).fetchall()
     recorded = {u: (status, attempts, error) for u, status, attempts, error in rows}
     assert len(rows) == len(recorded) == len(FAULTS), rows
+    assert url(warehouse, ROBOTS_FORBIDDEN) not in recorded  # honoured and counted, not an error
     for path, (status, attempts, phrase) in FAULTS.items():
         got = recorded[url(warehouse, path)]
         assert got[:2] == (status, attempts) and phrase in got[2], (path, got)
@@ -305,6 +305,7 @@ def test_robots_forbidden_page_is_never_requested(warehouse, con):
     assert ROBOTS_FORBIDDEN not in warehouse["all"]
     assert con.execute("select count(*) from raw.pages where url = ?",
                        [url(warehouse, ROBOTS_FORBIDDEN)]).fetchone()[0] == 0
+    assert {n for (n,) in con.execute("select robots_refused from ops.source_runs").fetchall()} == {1}
 
 
 def test_redirect_to_another_host_sends_nothing_there(warehouse):
@@ -326,7 +327,8 @@ def test_rerun_after_faults_clear_completes_the_set_without_refetching(warehouse
     assert new_now == expected - {url(warehouse, p) for p in GOOD}
     assert all(warehouse["all"].count(p) == 1 for p in GOOD)  # loaded in run 1, never asked for again
     errors = con.execute("select url, error from ops.fetch_errors where run_id = ?", [second]).fetchall()
-    assert errors == [(url(warehouse, ROBOTS_FORBIDDEN), "disallowed by robots.txt")]
+    assert errors == []
+    assert con.execute("select status from ops.runs where run_id = ?", [second]).fetchone() == ("ok",)
 
 
 def test_nothing_is_duplicated(con):

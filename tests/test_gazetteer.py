@@ -56,3 +56,22 @@ def test_districts_are_enclosed_by_their_city(gz):
 def test_noise_alternates_are_not_indexed(gz):
     # GeoNames lists "Esse" (a German noun) among the foreign names of Essen.
     assert all(c.name != "Essen" for c in gz.candidates("Esse"))
+
+
+def test_border_towns_abroad_are_indexed_but_not_distant_small_towns(gz):
+    assert gz.resolve("Słubice").country_code == "PL"
+    assert gz.resolve("Zgorzelec").country_code == "PL"
+    assert gz.resolve("Kerkrade").country_code == "NL"
+    assert gz.candidates("Best") == []  # a Dutch town far from the border, and an English word
+
+
+def test_a_big_city_abroad_beats_a_german_hamlet(gz):
+    assert gz.resolve("Schaffhausen").country_code == "CH"
+    assert gz.resolve("Linz").country_code == "AT"
+    assert gz.resolve("Essen").country_code == "DE"
+
+
+def test_first_words_bound_the_scan(gz):
+    assert gz.first_words["frankfurt"] >= 3  # "Frankfurt am Main"
+    assert gz.first_words["st"] >= 2  # "St. Wendel", "Sankt Wendel"
+    assert "digitalisierung" not in gz.first_words and "verwaltung" not in gz.first_words

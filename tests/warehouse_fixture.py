@@ -2,11 +2,14 @@
 
 Test modules that need real marts do `from tests.warehouse_fixture import demo_warehouse  # noqa: F401`.
 The build is memoised here, not only by pytest's session scope, because every module that imports the
-fixture gets its own copy of the fixture definition; the pipeline still runs once (~30 s).
+fixture gets its own copy of the fixture definition; the pipeline still runs once (~30 s), and a failed build
+fails the other tests at once instead of being retried. STADTRADAR_TEST_WAREHOUSE=/path/to.duckdb reuses an
+already built warehouse (copied first) when iterating on the tools over the marts.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +21,7 @@ from scrapers.config import PROJECT_ROOT
 SNAPSHOT = PROJECT_ROOT / "tests" / "snapshot"
 STADTRADAR = Path(sys.executable).with_name("stadtradar")
 
-_built: dict[str, Path] = {}
+_built: dict[str, Path | str] = {}
 
 
 def stadtradar(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -31,12 +34,22 @@ def stadtradar(*args: str, home: Path, timeout: float = 600) -> subprocess.Compl
 
 def build_demo_warehouse(home: Path) -> Path:
     """Run the pipeline over the snapshot into home/stadtradar.duckdb (once per process) and return the file."""
+    if "failed" in _built:
+        pytest.fail(f"the demo warehouse could not be built (see the first error): {_built['failed']}")
     if "db" not in _built:
-        db = home / "stadtradar.duckdb"
-        done = stadtradar("run", "--sources", "sources.yml", "--db", str(db), "--replay", str(SNAPSHOT), home=home)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        prebuilt = os.environ.get("STADTRADAR_TEST_WAREHOUSE")
+        # Same file name as the original: dbt's views name their catalog after the file's stem.
+        db = home / (Path(prebuilt).name if prebuilt else "stadtradar.duckdb")
+        if prebuilt:
+            shutil.copyfile(prebuilt, db)
+        else:
+            done = stadtradar("run", "--sources", "sources.yml", "--db", str(db), "--replay", str(SNAPSHOT),
+                              home=home)
+            if done.returncode != 0:
+                _built["failed"] = done.stderr.strip().splitlines()[-1:] or done.returncode
+                pytest.fail(f"`stadtradar run` over the snapshot failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
         _built["db"] = db
-    return _built["db"]
+    return Path(_built["db"])
 
 
 @pytest.fixture(scope="session")

@@ -252,9 +252,9 @@ def record_source_run(con: duckdb.DuckDBPyConnection, run_id: str, source_id: st
                       failed: bool, completeness: Shares, healthy: bool, reason: str | None) -> None:
     """Write (or rewrite) a source's row for this run in ops.source_runs."""
     con.execute(
-        "insert or replace into ops.source_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert or replace into ops.source_runs values ({', '.join(['?'] * 19)})",
         [run_id, source_id, counts.get("discovered", 0), counts.get("fetched", 0), counts.get("not_modified", 0),
          counts.get("articles", 0), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
          counts.get("errors", 0), failed, completeness.title, completeness.date, completeness.body,
-         completeness.entity, healthy, reason, _now()],
+         completeness.entity, healthy, reason, _now(), counts.get("robots_refused", 0)],
     )

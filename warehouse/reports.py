@@ -17,6 +17,7 @@ class SourceReport:
     updated: int = 0
     unchanged: int = 0
     skipped_known: int = 0
+    robots_refused: int = 0
     errors: list[str] = field(default_factory=list)
     failed: bool = False
     healthy: bool = True
@@ -25,7 +26,7 @@ class SourceReport:
     def counts(self) -> dict[str, int]:
         return {"discovered": self.discovered, "fetched": self.fetched, "not_modified": self.not_modified,
                 "articles": self.articles, "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
-                "errors": len(self.errors)}
+                "errors": len(self.errors), "robots_refused": self.robots_refused}
 
 
 @dataclass

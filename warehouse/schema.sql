@@ -168,6 +168,7 @@ create table if not exists ops.source_runs (
     healthy       boolean not null,
     health_reason varchar,
     finished_at   timestamp not null,
+    robots_refused integer not null default 0, -- article URLs robots.txt forbids us (honoured, not errors)
     primary key (run_id, source_id)
 );
 
