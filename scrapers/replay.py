@@ -72,8 +72,10 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         self.requested.append(url)
         recorded = self.responses.get(url)
         if recorded is None:
-            return httpx.Response(404, headers={"content-type": "text/plain"}, content=b"not in snapshot")
+            return httpx.Response(404, headers={"content-type": "text/plain"},
+                                  stream=httpx.ByteStream(b"not in snapshot"))
         headers = {"content-type": recorded.content_type}
         if recorded.location:
             headers["location"] = recorded.location
-        return httpx.Response(recorded.status, headers=headers, content=recorded.body)
+        # A stream, not `content=`: the fetcher reads raw bytes as from a socket, and `content` counts as read.
+        return httpx.Response(recorded.status, headers=headers, stream=httpx.ByteStream(recorded.body))

@@ -43,16 +43,25 @@ def add_article(con: duckdb.DuckDBPyConnection, article_id: str, source: str, ur
                 at: dt.datetime, run: str) -> None:
     """Write an article as warehouse/load.py does: archive record, article row (replaced), version (appended)."""
     page_hash = "p" + digest
-    con.execute("insert into raw.pages values (?, ?, ?, ?, ?, 200, 'text/html', null, null, '<html></html>', "
-                "'article', ?, ?) on conflict do nothing", [url, page_hash, source, url, url, at, run])
-    con.execute("insert or replace into ops.http_state values (?, ?, 'article', null, null, ?, 200, ?, ?)",
+    # By name, so a column added to the raw schema later (with a default or nullable) does not break the test.
+    con.execute("insert into raw.pages by name select ? as url, ? as content_hash, ? as source_id, "
+                "? as requested_url, ? as final_url, 200 as status, 'text/html' as content_type, "
+                "'<html></html>' as body, 'article' as page_kind, ? as fetched_at, ? as run_id "
+                "on conflict do nothing", [url, page_hash, source, url, url, at, run])
+    con.execute("insert or replace into ops.http_state by name select ? as url, ? as source_id, "
+                "'article' as page_kind, ? as content_hash, 200 as last_status, ? as last_fetched, ? as run_id",
                 [url, source, page_hash, at, run])
-    con.execute("insert or replace into raw.articles values (?, ?, ?, ?, null, ?, ?, null, null, 'de', ?, 0.5, "
-                "?, ?, null, ?, ?, ?, ?, 'x1', ?, ?)",
-                [article_id, source, url, title, body, published, relevant, [], digest, simhash, url, page_hash,
+    con.execute("insert or replace into raw.articles by name select ? as article_id, ? as source_id, ? as url, "
+                "? as title, ? as body_text, ? as published_date, 'de' as language, ? as is_relevant, "
+                "0.5 as relevance_score, ? as content_hash, ? as simhash, ? as page_url, "
+                "? as page_content_hash, ? as fetch_run_id, 'x1' as extractor_version, ? as extracted_at, "
+                "? as run_id",
+                [article_id, source, url, title, body, published, relevant, digest, simhash, url, page_hash,
                  run, at, run])
-    con.execute("insert into raw.article_versions values (?, ?, ?, ?, null, ?, ?, null, ?, ?, ?) "
-                "on conflict do nothing", [article_id, digest, url, title, body, published, page_hash, at, run])
+    con.execute("insert into raw.article_versions by name select ? as article_id, ? as content_hash, ? as url, "
+                "? as title, ? as body_text, ? as published_date, ? as page_content_hash, ? as first_seen_at, "
+                "? as run_id on conflict do nothing",
+                [article_id, digest, url, title, body, published, page_hash, at, run])
 
 
 def add_run(con: duckdb.DuckDBPyConnection, run: str, at: dt.datetime, failed_sources: tuple[str, ...] = ()) -> None:
@@ -60,7 +69,10 @@ def add_run(con: duckdb.DuckDBPyConnection, run: str, at: dt.datetime, failed_so
                 [run, at, at + dt.timedelta(minutes=1), "partial" if failed_sources else "ok", len(failed_sources)])
     for source in ("dresden", "konstanz", "bund"):
         failed = source in failed_sources
-        con.execute("insert into ops.source_runs values (?, ?, 2, 2, 0, 1, 1, 0, 0, ?, ?, ?, 1, 1, 1, ?, ?, ?)",
+        con.execute("insert into ops.source_runs by name select ? as run_id, ? as source_id, 2 as discovered, "
+                    "2 as fetched, 0 as not_modified, 1 as articles, 1 as articles_new, 0 as articles_updated, "
+                    "0 as articles_unchanged, ? as errors, ? as failed, ? as share_title, 1 as share_date, "
+                    "1 as share_body, 1 as share_entity, ? as healthy, ? as health_reason, ? as finished_at",
                     [run, source, int(failed), failed, None if failed else 1.0, not failed,
                      "source failed" if failed else None, at])
 

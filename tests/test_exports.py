@@ -75,4 +75,4 @@ def test_export_command_over_the_demo_warehouse(demo_warehouse, tmp_path):  # no
     con.close()
     assert duckdb.sql(f"select count(*) from '{tmp_path / 'pq' / 'articles.parquet'}'").fetchone()[0] == expected
     missing = stadtradar("export", "--out", str(tmp_path / "x"), "--db", str(tmp_path / "nope.duckdb"), home=tmp_path)
-    assert missing.returncode == 1 and "no warehouse here yet" in missing.stderr
+    assert missing.returncode == 1 and "no warehouse here yet" in " ".join(missing.stderr.split())

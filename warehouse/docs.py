@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from warehouse.lock import writer_lock
-from warehouse.transform import DBT_PROJECT_DIR, DbtBuildError, _warehouse_env
+from warehouse.transform import DbtBuildError, run_dbt
 
 # What a reader needs: index.html (the static page, manifest and catalog inlined, opens from file://),
 # dbt_index.html (the classic page, which fetches the two JSON files: serve the folder over HTTP), and the
@@ -22,27 +22,13 @@ def generate_docs(db: Path, out_dir: Path, lock_timeout: float = 300.0) -> list[
     waiting up to lock_timeout seconds for a running pipeline (WarehouseBusy after that); the caller must not
     have the file open. Returns the files written. Raises DbtBuildError when dbt fails.
     """
-    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import and only this step needs it
-
     db = Path(db)
     if not db.exists():
         raise DbtBuildError(f"{db}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
     out_dir = Path(out_dir)
-    with (writer_lock(db, lock_timeout), tempfile.TemporaryDirectory(prefix="stadtradar-docs-") as scratch,
-          _warehouse_env(db)):
+    with writer_lock(db, lock_timeout), tempfile.TemporaryDirectory(prefix="stadtradar-docs-") as scratch:
         target = Path(scratch) / "target"
-        # run_dbt takes a one-word command; `docs generate` is a sub-command, so dbt is invoked here directly.
-        result = dbtRunner().invoke([
-            "docs", "generate", "--static",
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target),
-            "--log-path", str(Path(scratch) / "logs"),
-            "--quiet",
-        ])
-        if result.exception is not None or not result.success:
-            reason = result.exception or getattr(result.result, "errors", None) or "see the dbt output above"
-            raise DbtBuildError(f"dbt docs generate failed on {db}: {reason}")
+        run_dbt(db, "docs generate", ["--static"], target_path=target)
         missing = [name for name in SITE_FILES if not (target / name).exists()]
         if missing:
             raise DbtBuildError(f"dbt docs generate on {db} wrote no {', '.join(missing)}")

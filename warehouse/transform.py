@@ -45,7 +45,7 @@ def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = Non
 
     with tempfile.TemporaryDirectory(prefix="stadtradar-dbt-") as scratch, _warehouse_env(db):
         args = [
-            command,
+            *command.split(),  # "build", or a command with a subcommand such as "docs generate"
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(target_path or Path(scratch) / "target"),

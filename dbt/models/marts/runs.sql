@@ -20,7 +20,8 @@ source_stats as (
         count(*) as sources,
         count(*) filter (where not healthy) as sources_unhealthy,
         sum(discovered) as urls_discovered,
-        sum(not_modified) as pages_not_modified
+        sum(not_modified) as pages_not_modified,
+        sum(robots_refused) as robots_refused
 
     from source_runs
     group by run_id
@@ -43,7 +44,8 @@ select
     runs.articles_new,
     runs.articles_updated,
     runs.articles_unchanged,
-    runs.errors
+    runs.errors,
+    coalesce(source_stats.robots_refused, 0) as robots_refused
 
 from runs
 left join source_stats on source_stats.run_id = runs.run_id

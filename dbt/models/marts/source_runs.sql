@@ -26,6 +26,7 @@ select
     source_runs.articles_updated,
     source_runs.articles_unchanged,
     source_runs.errors,
+    source_runs.robots_refused,
     source_runs.failed,
     source_runs.share_title,
     source_runs.share_date,

@@ -20,6 +20,7 @@ renamed as (
         cast(articles_updated as integer) as articles_updated,
         cast(articles_unchanged as integer) as articles_unchanged,
         cast(errors as integer) as errors,
+        cast(robots_refused as integer) as robots_refused,
         cast(failed as boolean) as failed,
         cast(share_title as double) as share_title,
         cast(share_date as double) as share_date,
