@@ -58,8 +58,7 @@ def test_writes_are_refused(engine):
 @pytest.mark.xfail(
     raises=sqlalchemy.exc.DBAPIError, strict=True,
     reason="duckdb-engine 0.17 column reflection fails with SQLAlchemy >= 2.0.45 (pg_collation query; "
-           "Mause/duckdb_engine#1379, fix in PR #1393). Superset pins SQLAlchemy < 2 and is not affected; "
-           "when this passes, drop the README caveat.",
+           "Mause/duckdb_engine#1379, fix in PR #1393); when this passes, drop the README caveat.",
 )
 def test_column_reflection(engine):
     columns = {c["name"] for c in sqlalchemy.inspect(engine).get_columns("events", schema="marts")}
