@@ -17,6 +17,7 @@ setup: $(BIN)/stadtradar
 demo: setup
 	$(BIN)/stadtradar run --sources sources.yml --db $(DB) --replay $(SNAPSHOT)
 	$(BIN)/stadtradar query --db $(DB) "select e.start_date, e.start_time, c.name as city, e.venue, e.name from marts.events e left join marts.cities c using (city_id) order by e.start_date"
+	$(BIN)/stadtradar status --db $(DB)
 	$(BIN)/stadtradar query --db $(DB) "select c.name, count(*) as articles from marts.article_cities ac join marts.cities c using (city_id) group by all order by articles desc, c.name limit 10"
 
 test: setup

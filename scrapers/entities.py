@@ -635,6 +635,16 @@ _NOT_EVENT_TAG = re.compile(r"(?:mon|diens|donners|frei|sams|sonn|feier|land|bun
                             re.IGNORECASE)
 
 
+def _event_words(text: str) -> list[re.Match[str]]:
+    """The event words in `text`, without weekdays and other "-tag" compounds that name no event."""
+    return [w for w in _EVENT_WORDS.finditer(text) if not _NOT_EVENT_TAG.search(w.group(0))]
+
+
+def _first_event_word(text: str) -> re.Match[str] | None:
+    words = _event_words(text)
+    return words[0] if words else None
+
+
 def _stem_positions(text: str) -> list[int]:
     """Sorted offsets of every event-word stem in `text` (str.find on the lower-cased text: fast on long texts)."""
     low = text.lower()
@@ -893,7 +903,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     # The article's main city: the one in its title, else the first one named, else the publisher's.
     main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)
                  or publisher_city_id)
-    title_has_event = bool(_EVENT_WORDS.search(article.title or ""))
+    title_has_event = bool(_first_event_word(article.title or ""))
     events: dict[tuple[dt.date, str | None], EventRecord] = {}
 
     @functools.cache
@@ -932,7 +942,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in _DETAIL_TIME_KEYS
                                          for t in find_times(v)][:1]
-        title_word = _EVENT_WORDS.search(article.title or "")
+        title_word = _first_event_word(article.title or "")
         name = _event_name(sentence, word) if word else (
             _event_name(article.title, title_word) if title_word else sentence[:80])
         if word and title_word and len(name.split()) == 1:
@@ -967,8 +977,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         sentence = text[s_start:s_end]
         lo = bisect.bisect_left(stems, s_start)
         has_stem = lo < len(stems) and stems[lo] < s_end
-        words = [w for w in _EVENT_WORDS.finditer(sentence) if not _NOT_EVENT_TAG.search(w.group(0))] \
-            if has_stem else []
+        words = _event_words(sentence) if has_stem else []
         if not words and not (title_has_event and _AM_DATE.search(sentence)):
             continue  # no event word, no event: most sentences end here, before any date parsing
         for span in find_dates(sentence, reference):
@@ -993,7 +1002,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         if k.strip().casefold().rstrip(":") in _DETAIL_DATE_KEYS:
             spans = find_dates(v, reference)
             if spans:
-                word = _EVENT_WORDS.search(article.title or "")
+                word = _first_event_word(article.title or "")
                 sentence = f"{article.title}. {v}"
                 date, end_date = spans[0].date, spans[0].end_date
                 if not spans[0].has_year and reference is not None:

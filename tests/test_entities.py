@@ -453,3 +453,9 @@ def test_address_and_organiser_helpers():
     assert E.find_organiser(["Gastgeberin ist die Stadt Bamberg, die seit 2020 dabei ist.",
                              "Veranstalter ist die Transferstelle."]) == "Transferstelle"
     assert E.event_type("Online-Seminar") == "webinar" and E.event_type("Tag der offenen Tür") == "other"
+
+
+def test_a_weekday_in_the_title_announces_no_event():
+    art = article("Warnstreik: Am Montag fahren keine Busse",
+                  "Wer am Montag, 2. Februar, in Dortmund Bus fahren will, muss laufen.", dt.date(2026, 1, 30))
+    assert events(art) == []
