@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= warehouse/stadtradar.duckdb
 SNAPSHOT := tests/snapshot
 
-.PHONY: setup demo test lint eval clean
+.PHONY: setup demo test lint eval bench clean
 
 $(BIN)/stadtradar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python benchmarks/run_bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(SOURCES),--sources $(SOURCES))
 
 eval: setup
 	$(BIN)/python ../shared/eval/run_eval.py --verbose

@@ -334,12 +334,13 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
             f"{ph.get('dbt', 0):.1f} / {warm['phases'].get('dbt', 0):.1f}",
         ])
     first, last = results[0], results[-1]
+    # Throughput and re-run targets are judged per size: fixed costs (startup, dbt) dominate small sizes.
     verdict = {
-        "cold_vs_limit": all(r["cold"]["articles_per_s"] >= TARGETS["cold_vs_limit"] * r["limit"]["articles_per_s"]
-                             for r in results),
-        "warm_vs_cold": all(r["warm"]["wall_s"] <= TARGETS["warm_vs_cold"] * r["cold"]["wall_s"]
-                            and not r["warm"]["requests"].get("article:200") for r in results),
-        "rss_mb_max": last["cold"]["max_rss_mb"] <= TARGETS["rss_mb_max"],
+        **{f"cold_vs_limit@{r['size']}":
+           r["cold"]["articles_per_s"] >= TARGETS["cold_vs_limit"] * r["limit"]["articles_per_s"] for r in results},
+        **{f"warm_vs_cold@{r['size']}": r["warm"]["wall_s"] <= TARGETS["warm_vs_cold"] * r["cold"]["wall_s"]
+           and not r["warm"]["requests"].get("article:200") for r in results},
+        f"rss_mb_max@{last['size']}": last["cold"]["max_rss_mb"] <= TARGETS["rss_mb_max"],
     }
     if len(results) > 1:
         verdict["rss_growth"] = last["cold"]["max_rss_mb"] < (1 + TARGETS["rss_growth"]) * first["cold"]["max_rss_mb"]

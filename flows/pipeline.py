@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -11,10 +14,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from scrapers.config import Settings, Source, load_sources
-from scrapers.crawl import CrawlResult, KnownPage, crawl_source, pages_to_parse
+from scrapers.crawl import CrawlResult, KnownPage, discover, fetch_articles, pages_to_parse
 from scrapers.discovery import DiscoveredLink
 from scrapers.fetch import Fetcher, FetchError
-from scrapers.process import ProcessedArticle, page_hash, process_page
+from scrapers.process import ProcessedArticle, page_hash, process_safely, warm_up
 from scrapers.records import FetchedPage
 from scrapers.replay import ReplayTransport
 from warehouse import health, load
@@ -24,59 +27,140 @@ from warehouse.reports import IngestReport, SourceReport, ingest_markdown
 from warehouse.transform import DbtOutcome, run_dbt
 
 
-@task(name="crawl-source", cache_policy=NO_CACHE)
-async def crawl_task(
-    source: Source, fetcher: Fetcher, settings: Settings, known: dict[str, KnownPage], refresh: bool
-) -> CrawlResult:
-    return await crawl_source(source, fetcher, settings, known, refresh)
+@task(name="discover-source", cache_policy=NO_CACHE)
+async def discover_task(source: Source, fetcher: Fetcher, settings: Settings, known: dict[str, KnownPage],
+                        refresh: bool) -> CrawlResult:
+    """Feeds, sitemaps and listings of one source: which article pages to fetch this run."""
+    return await discover(source, fetcher, settings, known, refresh)
 
 
-@task(name="archive-pages", cache_policy=NO_CACHE)
-def archive_task(db: Path, pages: list[FetchedPage], run_id: str) -> int:
+@task(name="fetch-batch", cache_policy=NO_CACHE)
+async def fetch_task(fetcher: Fetcher, source: Source, links: list[DiscoveredLink], known: dict[str, KnownPage],
+                     crawl: CrawlResult) -> list[FetchedPage]:
+    """One batch of article pages; failures are recorded in `crawl`."""
+    return await fetch_articles(fetcher, source, links, known, crawl)
+
+
+@task(name="archive-extract-load", cache_policy=NO_CACHE)
+async def batch_task(ctx: _RunContext, source: Source, pages: list[FetchedPage], crawl: CrawlResult,
+                     known: dict[str, KnownPage], report: SourceReport, tally: health.Tally) -> None:
+    """Archive a batch (before parsing, so a parser crash loses nothing), extract what is new, load it."""
+    started = time.monotonic()
+    async with ctx.db_lock:
+        await asyncio.to_thread(_archive, ctx.db, pages, ctx.run_id)
+    report.timings["archive"] += time.monotonic() - started
+    started = time.monotonic()
+    fresh = pages_to_parse(pages, known, page_hash, reparse=ctx.refresh)
+    results = await ctx.extract(fresh, source, crawl.hints)
+    articles = [a for a, _ in results if a is not None]
+    errors = [FetchError(p.requested_url, e) for p, (_, e) in zip(fresh, results, strict=True) if e]
+    report.timings["extract"] += time.monotonic() - started
+    started = time.monotonic()
+    async with ctx.db_lock:
+        counts = await asyncio.to_thread(_load, ctx.db, articles, errors, ctx.run_id, report.source_id)
+    report.timings["load"] += time.monotonic() - started
+    report.parsed += len(fresh)
+    report.articles += len(articles)
+    report.new, report.updated, report.unchanged = (report.new + counts.new, report.updated + counts.updated,
+                                                    report.unchanged + counts.unchanged)
+    report.errors.extend(str(e) for e in errors)
+    tally.add(articles)
+
+
+def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> None:
     con = connect(db)
     try:
-        return load.archive_pages(con, pages, run_id)
+        load.archive_pages(con, pages, run_id)
     finally:
         con.close()
 
 
-@task(name="extract-articles", cache_policy=NO_CACHE)
-def extract_task(
-    pages: list[FetchedPage], source: Source, hints: dict[str, DiscoveredLink]
-) -> tuple[list[ProcessedArticle], list[FetchError]]:
-    processed, errors = [], []
-    for page in pages:
-        hint = hints.get(page.requested_url)
-        try:
-            article = process_page(page, source, hint.published if hint else None)
-        except Exception as exc:  # one unparseable page must not cost the source's other articles
-            errors.append(FetchError(page.requested_url, f"extraction failed: {type(exc).__name__}: {exc}"))
-            continue
-        if article is not None:
-            processed.append(article)
-    return processed, errors
-
-
-@task(name="load-articles", cache_policy=NO_CACHE)
-def load_task(db: Path, report: SourceReport, articles: list[ProcessedArticle], errors: list[FetchError],
-              run_id: str, listings_fetched: int = 0, parsed_pages: int = 0) -> SourceReport:
-    """Load a source's articles and errors, then judge and record the source's health for this run."""
+def _load(db: Path, articles: list[ProcessedArticle], errors: list[FetchError], run_id: str,
+          source_id: str) -> load.LoadCounts:
     con = connect(db)
     try:
         counts = load.load_articles(con, articles, run_id)
-        load.record_errors(con, errors, report.source_id, run_id)
-        report.articles, report.new, report.updated = len(articles), counts.new, counts.updated
-        report.unchanged = counts.unchanged
-        report.errors = [str(e) for e in errors]
-        completeness = health.shares(articles)
+        load.append_errors(con, errors, source_id, run_id)
+        return counts
+    finally:
+        con.close()
+
+
+class _RunContext:
+    """What every source's pipeline in one run shares: the warehouse, one write at a time, the workers."""
+
+    def __init__(self, db: Path, run_id: str, settings: Settings, refresh: bool):
+        self.db, self.run_id, self.settings, self.refresh = db, run_id, settings, refresh
+        self.db_lock = asyncio.Lock()  # DuckDB takes one writer; batches of different sources take turns
+        self.pool: ProcessPoolExecutor | None = None
+        self.pages_fetched = 0
+
+    async def extract(self, pages: list[FetchedPage], source: Source, hints: dict[str, DiscoveredLink]
+                      ) -> list[tuple[ProcessedArticle | None, str | None]]:
+        """Extract pages on all cores; small batches stay in this process (a worker costs a second to start)."""
+        dates = [getattr(hints.get(p.requested_url), "published", None) for p in pages]
+        if len(pages) < self.settings.pool_threshold or self.settings.workers < 2:
+            return [process_safely(p, source, d) for p, d in zip(pages, dates, strict=True)]
+        if self.pool is None:
+            # forkserver, not fork: this process runs threads (Prefect), which a fork would copy mid-flight.
+            self.pool = ProcessPoolExecutor(self.settings.workers, mp_context=get_context("forkserver"),
+                                            initializer=warm_up)
+        loop = asyncio.get_running_loop()
+        return await asyncio.gather(*(loop.run_in_executor(self.pool, process_safely, p, source, d)
+                                      for p, d in zip(pages, dates, strict=True)))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, known: dict[str, KnownPage]
+                         ) -> SourceReport:
+    """One source: discover, then fetch, archive, extract and load in batches, so memory stays bounded and
+    fetching the next batch overlaps extracting this one."""
+    report, tally = SourceReport(source.id), health.Tally()
+    started = time.monotonic()
+    try:
+        crawl = await discover_task(source, fetcher, ctx.settings, known, ctx.refresh)
+    except Exception as exc:  # noqa: BLE001 - a broken source is recorded; the other sources go on
+        crawl = CrawlResult(source.id, errors=[FetchError(source.id, f"crawl failed: {exc}")])
+    report.timings["fetch"] += time.monotonic() - started
+    listings_fetched = len(crawl.pages)
+    await batch_task(ctx, source, crawl.pages, crawl, known, report, tally)  # archive the discovery pages
+    size = ctx.settings.batch_size
+    batches = [crawl.to_fetch[i:i + size] for i in range(0, len(crawl.to_fetch), size)]
+    pending = asyncio.ensure_future(fetch_task(fetcher, source, batches[0], known, crawl)) if batches else None
+    for index in range(len(batches)):
+        started = time.monotonic()
+        pages = await pending
+        report.timings["fetch"] += time.monotonic() - started
+        if index + 1 < len(batches):
+            pending = asyncio.ensure_future(fetch_task(fetcher, source, batches[index + 1], known, crawl))
+        report.fetched += len(pages)
+        report.not_modified += sum(1 for p in pages if p.status == 304)
+        ctx.pages_fetched += len(pages)
+        await batch_task(ctx, source, pages, crawl, known, report, tally)
+    ctx.pages_fetched += listings_fetched
+    report.discovered, report.skipped_known = crawl.discovered, crawl.skipped_known
+    report.robots_refused, report.failed = len(crawl.robots_refused), crawl.source_failed
+    report.errors[:0] = [str(e) for e in crawl.errors]
+    async with ctx.db_lock:
+        await asyncio.to_thread(_finish_source, ctx, report, tally, crawl.errors, listings_fetched)
+    return report
+
+
+def _finish_source(ctx: _RunContext, report: SourceReport, tally: health.Tally, crawl_errors: list[FetchError],
+                   listings_fetched: int) -> None:
+    con = connect(ctx.db)
+    try:
+        load.append_errors(con, crawl_errors, report.source_id, ctx.run_id)
         report.healthy, report.health_reason = health.judge(
-            completeness, load.source_history(con, report.source_id), listings_fetched=listings_fetched,
-            discovered=report.discovered, parsed_pages=parsed_pages, articles=len(articles))
+            tally.shares(), load.source_history(con, report.source_id), listings_fetched=listings_fetched,
+            discovered=report.discovered, parsed_pages=report.parsed, articles=report.articles)
         if report.failed:
             report.healthy, report.health_reason = False, "the source could not be crawled"
-        load.record_source_run(con, run_id, report.source_id, report.counts(), report.failed, completeness,
-                               report.healthy, report.health_reason)
-        return report
+        load.record_source_run(con, ctx.run_id, report.source_id, report.counts(), report.failed, tally.shares(),
+                               report.healthy, report.health_reason, report.timings)
     finally:
         con.close()
 
@@ -112,32 +196,16 @@ async def _ingest(sources: list[Source], settings: Settings, db: Path, replay: P
         known = {s.id: load.known_articles(con, s.id) for s in sources}
     finally:
         con.close()
+    ctx = _RunContext(db, run_id, settings, refresh)
     transport = ReplayTransport.from_folder(replay) if replay else None
-    async with Fetcher(settings, transport) as fetcher:
-        crawls = await asyncio.gather(
-            *(crawl_task(s, fetcher, settings, known[s.id], refresh) for s in sources), return_exceptions=True
-        )
-    result = IngestReport(run_id, [])
-    for source, crawl in zip(sources, crawls, strict=True):
-        report = SourceReport(source.id)
-        if isinstance(crawl, BaseException):
-            report.failed = True
-            result.sources.append(
-                load_task(db, report, [], [FetchError(source.id, f"crawl failed: {crawl}")], run_id))
-            continue
-        archive_task(db, crawl.pages, run_id)  # archived before parsing, so a parser crash loses nothing
-        fresh = pages_to_parse(crawl.pages, known[source.id], page_hash, reparse=refresh)
-        articles, extract_errors = extract_task(fresh, source, crawl.hints)
-        report.discovered, report.skipped_known = crawl.discovered, crawl.skipped_known
-        report.robots_refused = len(crawl.robots_refused)
-        report.failed = crawl.source_failed
-        report.fetched = sum(1 for p in crawl.pages if p.kind == "article")
-        report.not_modified = sum(1 for p in crawl.pages if p.kind == "article" and p.status == 304)
-        result.pages_fetched += len(crawl.pages)
-        listings_fetched = sum(1 for p in crawl.pages if p.kind != "article")
-        result.sources.append(load_task(db, report, articles, [*crawl.errors, *extract_errors], run_id,
-                                        listings_fetched, len(fresh)))
-        logger.info("%s: %d discovered, %d fetched, %d articles (%d new), %d errors%s", source.id,
+    try:
+        async with Fetcher(settings, transport) as fetcher:
+            reports = await asyncio.gather(*(_ingest_source(ctx, s, fetcher, known[s.id]) for s in sources))
+    finally:
+        ctx.close()
+    result = IngestReport(run_id, list(reports), ctx.pages_fetched)
+    for report in reports:
+        logger.info("%s: %d discovered, %d fetched, %d articles (%d new), %d errors%s", report.source_id,
                     report.discovered, report.fetched, report.articles, report.new, len(report.errors),
                     "" if report.healthy else f"; UNHEALTHY: {report.health_reason}")
     con = connect(db)
@@ -164,11 +232,17 @@ def _reparse(sources: list[Source], db: Path) -> IngestReport:
         pages = load.archived_pages(con)
     finally:
         con.close()
+    ctx = _RunContext(db, run_id, Settings(), refresh=True)
     reports = []
-    for source in sources:
-        mine = [p for p in pages if p.source_id == source.id]
-        articles, errors = extract_task(mine, source, {})
-        reports.append(load_task(db, SourceReport(source.id), articles, errors, run_id, 0, len(mine)))
+    try:
+        for source in sources:
+            mine = [p for p in pages if p.source_id == source.id]
+            report, tally = SourceReport(source.id), health.Tally()
+            asyncio.run(batch_task(ctx, source, mine, CrawlResult(source.id), {}, report, tally))
+            _finish_source(ctx, report, tally, [], 0)
+            reports.append(report)
+    finally:
+        ctx.close()
     result = IngestReport(run_id, reports)
     con = connect(db)
     try:

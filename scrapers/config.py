@@ -1,6 +1,7 @@
 """Typed configuration: run settings from the environment and the source entries of sources.yml."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     global_concurrency: int = 8
     max_listing_pages: int = 20  # pagination depth per listing
     max_sitemaps: int = 50  # child sitemaps followed per source
+    batch_size: int = 100  # article pages fetched, extracted and loaded together; bounds memory per source
+    workers: int = min(2, os.cpu_count() or 1)  # extraction processes
+    pool_threshold: int = 20  # smaller batches are extracted in-process: a worker takes a second to start
     lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
     publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
 

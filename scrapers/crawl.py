@@ -47,6 +47,7 @@ class CrawlResult:
     discovered: int = 0
     skipped_known: int = 0
     robots_refused: list[str] = field(default_factory=list)
+    to_fetch: list[DiscoveredLink] = field(default_factory=list)
 
     @property
     def source_failed(self) -> bool:
@@ -82,6 +83,29 @@ async def crawl_source(
     refresh: bool = False,
 ) -> CrawlResult:
     """Discover and fetch one source; failures are collected in the result, never raised."""
+    result = await discover(source, fetcher, settings, known, refresh)
+    result.pages.extend(await fetch_articles(fetcher, source, result.to_fetch, known or {}, result))
+    return result
+
+
+async def fetch_articles(fetcher: Fetcher, source: Source, links: list[DiscoveredLink],
+                         known: dict[str, KnownPage], result: CrawlResult) -> list[FetchedPage]:
+    """Fetch article pages (conditionally where we hold a version); failures go to result, never raised."""
+    pages = await asyncio.gather(
+        *(_fetch_article(fetcher, link.url, source, result, known.get(link.url)) for link in links)
+    )
+    return [page for page in pages if page is not None]
+
+
+async def discover(
+    source: Source,
+    fetcher: Fetcher,
+    settings: Settings,
+    known: dict[str, KnownPage] | None = None,
+    refresh: bool = False,
+) -> CrawlResult:
+    """Read a source's feeds, sitemaps and listings: the result holds those pages, every article link with
+    its hints, and `to_fetch`, the links worth fetching this run."""
     known = known or {}
     result = CrawlResult(source.id)
     links: dict[str, DiscoveredLink] = {}
@@ -139,12 +163,8 @@ async def crawl_source(
 
     result.hints = links
     result.discovered = len(links)
-    to_fetch = [link for link in links.values() if needs_fetch(link, known.get(link.url), refresh)]
-    result.skipped_known = len(links) - len(to_fetch)
-    pages = await asyncio.gather(
-        *(_fetch_article(fetcher, link.url, source, result, known.get(link.url)) for link in to_fetch)
-    )
-    result.pages.extend(page for page in pages if page is not None)
+    result.to_fetch = [link for link in links.values() if needs_fetch(link, known.get(link.url), refresh)]
+    result.skipped_known = len(links) - len(result.to_fetch)
     return result
 
 

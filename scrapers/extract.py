@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -124,19 +125,62 @@ def _class_tokens(el: Tag) -> list[str]:
     return [t.lower() for t in tokens]
 
 
-def _class_parts(el: Tag) -> set[str]:
-    return {part for token in _class_tokens(el) for part in re.split(r"[-_]+", token) if part}
+def _class_parts(el: Tag) -> frozenset[str]:
+    return _token_parts(tuple(_class_tokens(el)))
+
+
+@lru_cache(maxsize=4096)
+def _token_parts(tokens: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(part for token in tokens for part in re.split(r"[-_]+", token) if part)
+
+
+# Texts and paragraph lengths are cached on the element itself (each extraction has its own tree), so
+# repeated questions about the same subtree cost nothing; _remove() clears the caches of the ancestors.
+_TEXT_KEY = "_stadtradar_text"
+_PLEN_KEY = "_stadtradar_plen"
 
 
 def _text(el: Tag | None) -> str:
-    return _squash(el.get_text(" ")) if el is not None else ""
+    if el is None:
+        return ""
+    cache = el.__dict__
+    text = cache.get(_TEXT_KEY)
+    if text is None:
+        text = cache[_TEXT_KEY] = _squash(el.get_text(" "))
+    return text
+
+
+def _tags(el: Tag, names: Iterable[str] | None = None) -> list[Tag]:
+    """Descendant tags in document order, like el.find_all(names) without bs4's matching machinery."""
+    if names is None:
+        return [d for d in el.descendants if isinstance(d, Tag)]
+    return [d for d in el.descendants if isinstance(d, Tag) and d.name in names]
+
+
+def _has_tag(el: Tag, names: Iterable[str]) -> bool:
+    return any(isinstance(d, Tag) and d.name in names for d in el.descendants)
+
+
+def _alive(el: Tag) -> bool:
+    """False once the element has been removed from the tree (el.parent, without bs4's attribute lookup)."""
+    return el.__dict__.get("parent") is not None
+
+
+def _remove(el: Tag) -> None:
+    node = el.__dict__.get("parent")
+    while node is not None:
+        cache = node.__dict__
+        cache.pop(_TEXT_KEY, None)
+        cache.pop(_PLEN_KEY, None)
+        node = cache.get("parent")
+    el.decompose()
 
 
 def _link_density(el: Tag) -> float:
     total = len(_text(el))
     if not total:
         return 0.0
-    linked = sum(len(_text(a)) for a in el.find_all("a"))
+    linked = sum(len(_text(a)) for a in _tags(el, ("a",)))
     return linked / total
 
 
@@ -218,17 +262,59 @@ def _ld_name(value: object) -> str | None:
     return None
 
 
-def _meta_content(soup: BeautifulSoup, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            tag = soup.find("meta", attrs={attr: re.compile(rf"^{re.escape(name)}$", re.I)})
-            if tag is not None and tag.get("content"):
-                return str(tag["content"]).strip()
-    return None
+_META_ATTRS = ("property", "name", "itemprop", "http-equiv")
+
+
+class _MetaTags:
+    """Every <meta> of a page, read once: the first tag per (attribute, name), compared case-insensitively."""
+
+    def __init__(self, soup: BeautifulSoup):
+        self.first: dict[tuple[str, str], tuple[int, object]] = {}
+        # Values that plain lower() cannot compare the way re.IGNORECASE does (non-ASCII, lists).
+        self.odd: list[tuple[int, str, object, object]] = []
+        for pos, tag in enumerate(soup.find_all("meta")):
+            attrs = tag.attrs
+            content = attrs.get("content")
+            for attr in _META_ATTRS:
+                value = attrs.get(attr)
+                if value is None:
+                    continue
+                if isinstance(value, str) and value.isascii():
+                    key = value.lower()
+                    if key.endswith("\n"):  # `$` in the former ^name$ pattern matched before a final newline
+                        key = key[:-1]
+                    self.first.setdefault((attr, key), (pos, content))
+                else:
+                    self.odd.append((pos, attr, value, content))
+
+    def content(self, *names: str) -> str | None:
+        for name in names:
+            for attr in _META_ATTRS:
+                hit = self.first.get((attr, name.lower()))
+                if self.odd:
+                    pattern = re.compile(rf"^{re.escape(name)}$", re.I)
+                    for pos, odd_attr, value, content in self.odd:
+                        if hit is not None and pos > hit[0]:
+                            break
+                        if odd_attr == attr and _attr_matches(value, pattern):
+                            hit = (pos, content)
+                            break
+                if hit is not None and hit[1]:
+                    return str(hit[1]).strip()
+        return None
+
+
+def _attr_matches(value: object, pattern: re.Pattern[str]) -> bool:
+    """bs4's rule for matching an attribute value (maybe a list of tokens) against a pattern."""
+    values = value if isinstance(value, list) else [value]
+    if any(pattern.search(str(v)) for v in values):
+        return True
+    return len(values) != 1 and pattern.search(" ".join(map(str, values))) is not None
 
 
 def _read_meta(soup: BeautifulSoup) -> _Meta:
     meta = _Meta()
+    tags = _MetaTags(soup)
     for obj in _json_ld_objects(soup):
         types = _ld_types(obj)
         meta.types |= types
@@ -251,26 +337,26 @@ def _read_meta(soup: BeautifulSoup) -> _Meta:
             meta.language = meta.language or lang
         if isinstance(obj.get("description"), str):
             meta.description = meta.description or _squash(obj["description"])
-    meta.published = meta.published or _iso_date(_meta_content(
-        soup, "article:published_time", "og:published_time", "datePublished", "dc.date.issued", "dcterms.issued",
+    meta.published = meta.published or _iso_date(tags.content(
+        "article:published_time", "og:published_time", "datePublished", "dc.date.issued", "dcterms.issued",
         "dc.date", "dcterms.date", "date", "publish-date", "pubdate"))
-    meta.modified = meta.modified or _iso_date(_meta_content(
-        soup, "article:modified_time", "og:updated_time", "dateModified", "dcterms.modified", "last-modified"))
-    meta.author = meta.author or _meta_content(soup, "author", "article:author", "dc.creator")
-    meta.og_title = _squash(_meta_content(soup, "og:title", "twitter:title")) or None
-    meta.site_name = _squash(_meta_content(soup, "og:site_name", "application-name")) or None
-    meta.description = meta.description or _squash(_meta_content(soup, "og:description", "description")) or None
+    meta.modified = meta.modified or _iso_date(tags.content(
+        "article:modified_time", "og:updated_time", "dateModified", "dcterms.modified", "last-modified"))
+    meta.author = meta.author or tags.content("author", "article:author", "dc.creator")
+    meta.og_title = _squash(tags.content("og:title", "twitter:title")) or None
+    meta.site_name = _squash(tags.content("og:site_name", "application-name")) or None
+    meta.description = meta.description or _squash(tags.content("og:description", "description")) or None
     if soup.title is not None:
         meta.html_title = _squash(soup.title.get_text()) or None
     link = soup.find("link", rel=lambda v: v is not None and "canonical" in (v if isinstance(v, list) else [v]))
     if isinstance(link, Tag) and link.get("href"):
         meta.canonical = str(link["href"]).strip()
-    og_type = (_meta_content(soup, "og:type") or "").lower()
+    og_type = (tags.content("og:type") or "").lower()
     meta.is_article |= og_type == "article"
     html_tag = soup.find("html")
     lang = html_tag.get("lang") if isinstance(html_tag, Tag) else None
     meta.language = (meta.language or (str(lang) if lang else None)
-                     or _meta_content(soup, "content-language", "language"))
+                     or tags.content("content-language", "language"))
     if meta.language:
         meta.language = meta.language.strip().split("-")[0].split("_")[0].lower()[:3] or None
     if meta.author and re.fullmatch(r"https?://\S+", meta.author):
@@ -288,16 +374,21 @@ def _ancestors_of(el: Tag | None) -> set[int]:
 
 
 def _p_text_len(el: Tag) -> int:
-    return sum(len(_text(p)) for p in el.find_all(("p", "li")))
+    cache = el.__dict__
+    n = cache.get(_PLEN_KEY)
+    if n is None:
+        n = cache[_PLEN_KEY] = sum(len(_text(p)) for p in el.descendants
+                                   if isinstance(p, Tag) and p.name in ("p", "li"))
+    return n
 
 
 class _Pruner:
     """Removes page furniture while protecting the title's ancestors and the bulk of the text."""
 
-    def __init__(self, soup: BeautifulSoup, title_el: Tag | None):
+    def __init__(self, soup: BeautifulSoup, title_el: Tag | None, total: int | None = None):
         self.soup = soup
         self.protected = _ancestors_of(title_el)
-        self.total = _p_text_len(soup) or 1
+        self.total = (_p_text_len(soup) if total is None else total) or 1
 
     def removable(self, el: Tag) -> bool:
         if id(el) in self.protected or el.name in ("html", "body", "[document]"):
@@ -306,36 +397,39 @@ class _Pruner:
         return not (self.total > 300 and _p_text_len(el) > 0.5 * self.total)
 
     def drop(self, el: Tag) -> None:
-        if el.parent is not None and self.removable(el):
-            el.decompose()
+        if _alive(el) and self.removable(el):
+            _remove(el)
 
     def structural(self, remove_selectors: Iterable[str] = ()) -> None:
-        for node in self.soup.find_all(string=lambda s: isinstance(s, Comment)):
+        for node in [d for d in self.soup.descendants if isinstance(d, Comment)]:
             node.extract()
         for sel in remove_selectors:
             for el in _safe_select(self.soup, sel):
-                if el.parent is not None and id(el) not in self.protected:
-                    el.decompose()
-        for el in self.soup.find_all(_DROP_TAGS):
-            if el.parent is not None and id(el) not in self.protected:
-                el.decompose()
-        for el in self.soup.find_all(True):
-            if el.parent is None or getattr(el, "attrs", None) is None:
+                if _alive(el) and id(el) not in self.protected:
+                    _remove(el)
+        for el in _tags(self.soup, _DROP_TAGS):
+            if _alive(el) and id(el) not in self.protected:
+                _remove(el)
+        for el in _tags(self.soup):
+            if not _alive(el):
                 continue  # already removed with an ancestor
             if _is_hidden(el) and id(el) not in self.protected:
-                el.decompose()
-            elif el.name in _FURNITURE_TAGS or _class_parts(el) & _NOISE_PARTS:
+                _remove(el)
+                continue
+            parts = _class_parts(el)
+            if el.name in _FURNITURE_TAGS or parts & _NOISE_PARTS:
                 self.drop(el)
-            elif _class_parts(el) & _CARD_PARTS and el.find("a", href=True) and _link_density(el) >= 0.3:
+            elif (parts & _CARD_PARTS and any(a.name == "a" and a.get("href") is not None for a in _tags(el))
+                  and _link_density(el) >= 0.3):
                 self.drop(el)  # a teaser card pointing at another article
         self.related_sections()
-        for el in self.soup.find_all(("ul", "ol")):
-            if el.parent is not None and len(el.find_all("li")) >= 3 and _link_density(el) >= 0.7:
+        for el in _tags(self.soup, ("ul", "ol")):
+            if _alive(el) and len(_tags(el, ("li",))) >= 3 and _link_density(el) >= 0.7:
                 self.drop(el)  # a menu or a list of links to other pages
 
     def related_sections(self) -> None:
-        for heading in self.soup.find_all(list(_HEADINGS) + ["strong", "b", "p", "span"]):
-            if heading.parent is None or getattr(heading, "attrs", None) is None:
+        for heading in _tags(self.soup, _HEADINGS + ("strong", "b", "p", "span")):
+            if not _alive(heading):
                 continue
             text = _text(heading)
             m = _RELATED_HEADING.match(text)
@@ -358,13 +452,13 @@ class _Pruner:
                     break
                 doomed.append(sib)
             for el in doomed:
-                if el.parent is not None and id(el) not in self.protected:
-                    el.decompose()
+                if _alive(el) and id(el) not in self.protected:
+                    _remove(el)
 
     def metadata_ids(self, root: Tag) -> frozenset[int]:
         """Elements holding dates and bylines: read for the date, kept out of the body."""
         ids: set[int] = set()
-        for el in root.find_all(True):
+        for el in _tags(root):
             if id(el) in self.protected:
                 continue
             if el.name == "time" or (_class_parts(el) & _META_PARTS and len(_text(el)) < 200):
@@ -413,7 +507,7 @@ def _find_title(soup: BeautifulSoup, meta: _Meta, selectors: Selectors | None) -
         found = _safe_select(soup, selectors.title)
         if found and _text(found[0]):
             return _text(found[0]), found[0]
-    h1s = [h for h in soup.find_all("h1") if _text(h) and not _is_hidden(h)]
+    h1s = [h for h in _tags(soup, ("h1",)) if _text(h) and not _is_hidden(h)]
     hints = [t for t in (meta.headline, meta.og_title, meta.html_title) if t]
 
     def matches_hint(h: Tag) -> bool:
@@ -613,18 +707,21 @@ def _cards(root: Tag) -> list[Tag]:
     """Teaser items: blocks that link to another page with a headline-sized link text."""
     cards: list[Tag] = []
     seen: set[int] = set()
-    for el in root.find_all(("article", "li", "div")):
+    for el in _tags(root, ("article", "li", "div")):
         if any(id(p) in seen for p in el.parents):
             continue
         # A card links to one other page (maybe twice: image and headline); a container of cards
         # links to several and is not itself a card.
-        targets = {str(a["href"]) for a in el.find_all("a", href=True) if len(_text(a)) >= 15}
+        inner = _tags(el)
+        targets = {str(a["href"]) for a in inner
+                   if a.name == "a" and a.get("href") is not None and len(_text(a)) >= 15}
         if len(targets) != 1:
             continue
         text = _text(el)
-        has_date = bool(find_dates(text, dt.date(2000, 1, 1))) or el.find("time") is not None
-        has_heading = el.find(_HEADINGS) is not None
-        if (el.name == "article" or has_date or has_heading) and len(text) < 1200 and not el.find("h1"):
+        has_date = bool(find_dates(text, dt.date(2000, 1, 1))) or any(t.name == "time" for t in inner)
+        has_heading = any(t.name in _HEADINGS for t in inner)
+        if (el.name == "article" or has_date or has_heading) and len(text) < 1200 and not any(
+                t.name == "h1" for t in inner):
                 cards.append(el)
                 seen.add(id(el))
     return cards
@@ -636,9 +733,9 @@ def _listing_signals(soup: BeautifulSoup, url: str, meta: _Meta) -> bool:
     card_ids = {id(c) for c in cards}
     card_text = sum(len(_text(c)) for c in cards)
     own_text = 0
-    for p in body.find_all(("p", "li")):
+    for p in _tags(body, ("p", "li")):
         inside_card = id(p) in card_ids or any(id(a) in card_ids for a in p.parents)
-        if not inside_card and p.find(["p", "li"]) is None:
+        if not inside_card and not _has_tag(p, ("p", "li")):
             own_text += len(_text(p))
     paginated = bool(soup.find("a", rel=re.compile("next|prev", re.I))
                      or soup.find(attrs={"class": re.compile(r"pag(er|ination|ing)", re.I)})
@@ -662,15 +759,60 @@ def is_listing_page(html: str, url: str) -> bool:
     soup = BeautifulSoup(html, "lxml")
     meta = _read_meta(soup)
     title, title_el = _find_title(soup, meta, None)
-    pruner = _Pruner(soup, title_el)
-    for el in soup.find_all(("script", "style", "noscript", "nav", "footer", "aside", "header")):
-        if el.parent is not None and id(el) not in pruner.protected:
-            el.decompose()
+    return _listing_verdict(soup, url, meta, title_el, _p_text_len(soup))
+
+
+_LISTING_DROP = ("script", "style", "noscript", "nav", "footer", "aside", "header")
+
+
+def _listing_verdict(soup: BeautifulSoup, url: str, meta: _Meta, title_el: Tag | None, total: int) -> bool:
+    """The listing verdict; prunes `soup`. `total` is the paragraph text length of the unpruned page."""
+    pruner = _Pruner(soup, title_el, total)
+    for el in _tags(soup, _LISTING_DROP):
+        if _alive(el) and id(el) not in pruner.protected:
+            _remove(el)
     pruner.related_sections()
     for el in soup.find_all(attrs={"class": re.compile(r"related", re.I)}):
-        if el.parent is not None and id(el) not in pruner.protected:
-            el.decompose()
+        if _alive(el) and id(el) not in pruner.protected:
+            _remove(el)
     return _listing_signals(soup, url, meta)
+
+
+def _listing_copy(soup: BeautifulSoup, title_el: Tag | None) -> tuple[BeautifulSoup, Tag | None]:
+    """A copy of the page for _listing_verdict, and the title's counterpart in it; `soup` is left unchanged.
+
+    The copy leaves out what _listing_verdict removes first (scripts, menus, header, footer): copying the
+    rest is several times cheaper than parsing the page again.
+    """
+    protected = _ancestors_of(title_el)
+    detached: list[tuple[Tag, Tag, int]] = []
+    gone: set[int] = set()
+    for el in _tags(soup, _LISTING_DROP):
+        if id(el) in protected or any(id(a) in gone for a in el.parents):
+            continue
+        parent = el.parent
+        index = parent.index(el)
+        el.extract(index)
+        detached.append((el, parent, index))
+        gone.add(id(el))
+    path: list[int] = []
+    node = title_el
+    while node is not None and node.parent is not None:
+        path.append(node.parent.index(node))
+        node = node.parent
+    copy = BeautifulSoup("", "lxml")
+    try:
+        for child in soup.contents:
+            copy.append(child.__deepcopy__({}))
+    finally:
+        for el, parent, index in reversed(detached):
+            parent.insert(index, el)
+    if title_el is None:
+        return copy, None
+    found: Tag = copy
+    for index in reversed(path):
+        found = found.contents[index]
+    return copy, found
 
 
 # ----------------------------------------------------------------------------- details, teaser
@@ -730,8 +872,12 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     if soup.find("html") is None and soup.body is None:
         return None
     meta = _read_meta(soup)
-    if is_listing_page(html, url) and not (selectors and selectors.body):
-        return None
+    # A body selector says where the article is, so the page is read even when it looks like a listing.
+    if not (selectors and selectors.body):
+        total = _p_text_len(soup)
+        copy, copy_title = _listing_copy(soup, _find_title(soup, meta, None)[1])
+        if _listing_verdict(copy, url, meta, copy_title, total):
+            return None
     title, title_el = _find_title(soup, meta, selectors)
     if not title:
         return None

@@ -274,7 +274,7 @@ class Fetcher:
         return parser
 
     def _gate(self, url: str, source: Source) -> _HostGate:
-        host = host_of(url)
+        host = urlsplit(url).netloc.lower()  # host and port: two servers on one address are two hosts
         if host not in self._gates:
             interval = 1.0 / source.rate_limit
             parser = self._robots.get(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}")

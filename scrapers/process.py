@@ -80,3 +80,19 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         events=entities.find_events(record, cities, publisher.city_id if publisher else None),
     )
 
+
+
+def process_safely(page: FetchedPage, source: Source, hint_date: dt.date | None = None
+                   ) -> tuple[ProcessedArticle | None, str | None]:
+    """process_page, with an unexpected failure returned as a message: one bad page must not cost the
+    source's other articles (and a worker process must not die on it)."""
+    try:
+        return process_page(page, source, hint_date), None
+    except Exception as exc:  # noqa: BLE001 - reported per page, see docstring
+        return None, f"extraction failed: {type(exc).__name__}: {exc}"
+
+
+def warm_up() -> None:
+    """Load the gazetteer and programme catalogue, so a worker process pays for it once, up front."""
+    entities.find_cities("Dresden")
+    entities.find_programmes("Modellprojekte Smart Cities")

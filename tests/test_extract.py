@@ -159,3 +159,77 @@ def test_canonical_link_sets_the_url():
     html = _page("<link rel='canonical' href='/news/radweg'>", ARTICLE.format(meta=""))
     assert extract_article(html, "https://e.example/news/radweg?utm=x").url == "https://e.example/news/radweg"
     assert extract_article(_page(body=ARTICLE.format(meta="")), "https://e.example/a").url == "https://e.example/a"
+
+
+def _meta_by_search(soup, *names):
+    """The former lookup: one regex search of the whole document per name and attribute."""
+    import re
+
+    for name in names:
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            tag = soup.find("meta", attrs={attr: re.compile(rf"^{re.escape(name)}$", re.I)})
+            if tag is not None and tag.get("content"):
+                return str(tag["content"]).strip()
+    return None
+
+
+@pytest.mark.parametrize("names", [("og:title",), ("author", "dc.creator"), ("date", "dcterms.date"),
+                                   ("content-language", "language"), ("description",), ("missing", "og:type")])
+def test_meta_tags_read_once_answer_like_a_search_of_the_document(names):
+    from bs4 import BeautifulSoup
+
+    from scrapers.extract import _MetaTags
+
+    head = ("<meta property='OG:Title' content='  Erster Titel '><meta name='og:title' content='Zweiter'>"
+            "<meta name='Author' content=''><meta itemprop='author' content='Anna Becker'>"
+            "<meta name='DC.Creator' content='Amt'><meta name='date\n' content='2021-03-04'>"
+            "<meta name='date' content='2022-01-01'><meta name='ſtadt' content='x'>"
+            "<meta http-equiv='Content-Language' content='de'><meta name='description' content='   '>"
+            "<meta property='og:type' content='article'>")
+    soup = BeautifulSoup(_page(head, "<meta name='dcterms.date' content='2020-01-01'><p>x</p>"), "lxml")
+    assert _MetaTags(soup).content(*names) == _meta_by_search(soup, *names)
+
+
+def test_non_ascii_meta_names_match_as_case_insensitive_regex_did():
+    from bs4 import BeautifulSoup
+
+    from scrapers.extract import _MetaTags
+
+    # re.IGNORECASE lets "ſ" (long s) match "s": the index must agree with the old search, in document order.
+    soup = BeautifulSoup(_page("<meta name='ſite' content='lang'><meta name='site' content='kurz'>"), "lxml")
+    assert _MetaTags(soup).content("site") == _meta_by_search(soup, "site") == "lang"
+
+
+def test_listing_copy_leaves_the_page_unchanged_and_matches_a_fresh_pruned_parse():
+    from bs4 import BeautifulSoup
+
+    from scrapers.extract import _LISTING_DROP, _ancestors_of, _find_title, _listing_copy, _read_meta
+
+    html = _page("<script>var x = 1;</script>",
+                 "<header><nav><a href='/'>Start</a></nav><h1>Titel im Kopf</h1></header>"
+                 "<main><p>Text <script>y()</script>mit Skript.</p></main><footer>Impressum</footer>")
+    soup = BeautifulSoup(html, "lxml")
+    before = list(soup.descendants)
+    title_el = _find_title(soup, _read_meta(soup), None)[1]
+    copy, copy_title = _listing_copy(soup, title_el)
+    assert all(a is b for a, b in zip(before, soup.descendants, strict=True))
+    assert copy_title is not None and copy_title.get_text() == "Titel im Kopf"
+    fresh = BeautifulSoup(html, "lxml")
+    protected = _ancestors_of(fresh.find("h1"))
+    for el in fresh.find_all(_LISTING_DROP):
+        if el.parent is not None and id(el) not in protected:
+            el.decompose()
+    assert str(copy) == str(fresh)
+    assert "Titel im Kopf" in str(copy) and "Start" not in str(copy) and "Impressum" not in str(copy)
+
+
+def test_removing_an_element_refreshes_the_cached_texts_of_its_ancestors():
+    from bs4 import BeautifulSoup
+
+    from scrapers.extract import _p_text_len, _remove, _text
+
+    soup = BeautifulSoup("<div><p>eins <span>zwei</span></p><p>drei</p></div>", "lxml")
+    div = soup.find("div")
+    assert (_text(div), _p_text_len(div)) == ("eins zwei drei", len("eins zwei") + len("drei"))
+    _remove(soup.find("span"))
+    assert (_text(div), _p_text_len(div)) == ("eins drei", len("eins") + len("drei"))

@@ -65,8 +65,9 @@ def env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def start(tmp_path: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
+    # A session of its own, so a test can kill the run with everything it started (Prefect's local server).
     return subprocess.Popen([str(STADTRADAR), *args], cwd=PROJECT_ROOT, env=env(tmp_path, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -84,7 +85,7 @@ def test_a_run_killed_mid_ingest_leaves_a_readable_warehouse_and_the_rerun_compl
     deadline = time.monotonic() + 120
     while sum(1 for p in site.requests if p.endswith("-teil/")) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)  # like a power loss: the run and its Prefect server die at once
     first.wait(timeout=30)
     assert rows(db, "select status from ops.runs") == [("running",)]  # readable; the dead run is visible
 

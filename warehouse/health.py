@@ -24,17 +24,35 @@ class Shares:
         return [("title", self.title), ("date", self.date), ("body", self.body), ("entity", self.entity)]
 
 
+@dataclass
+class Tally:
+    """Running counts behind Shares, so a source's batches need not be kept in memory."""
+
+    articles: int = 0
+    title: int = 0
+    date: int = 0
+    body: int = 0
+    entity: int = 0
+
+    def add(self, articles: list[ProcessedArticle]) -> None:
+        self.articles += len(articles)
+        self.title += sum(bool(a.record.title) for a in articles)
+        self.date += sum(a.record.published_date is not None for a in articles)
+        self.body += sum(len(a.record.body_text or "") >= MIN_BODY_CHARS for a in articles)
+        self.entity += sum(bool(a.cities or a.programmes) for a in articles)
+
+    def shares(self) -> Shares:
+        n = self.articles
+        if not n:
+            return Shares(None, None, None, None)
+        return Shares(self.title / n, self.date / n, self.body / n, self.entity / n)
+
+
 def shares(articles: list[ProcessedArticle]) -> Shares:
     """Completeness of a batch of articles."""
-    if not articles:
-        return Shares(None, None, None, None)
-    n = len(articles)
-    return Shares(
-        title=sum(bool(a.record.title) for a in articles) / n,
-        date=sum(a.record.published_date is not None for a in articles) / n,
-        body=sum(len(a.record.body_text or "") >= MIN_BODY_CHARS for a in articles) / n,
-        entity=sum(bool(a.cities or a.programmes) for a in articles) / n,
-    )
+    tally = Tally()
+    tally.add(articles)
+    return tally.shares()
 
 
 def judge(current: Shares, history: list[Shares], *, listings_fetched: int, discovered: int, parsed_pages: int,

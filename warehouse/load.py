@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from scrapers.fetch import FetchError
 from scrapers.process import EXTRACTOR_VERSION, ProcessedArticle, page_hash
 from scrapers.records import FetchedPage
 from scrapers.urls import canonicalize
+from warehouse.bulk import insert_rows
 from warehouse.health import Shares
 
 
@@ -48,26 +48,24 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
             ])
         state_rows.append([url, page.source_id, page.kind, page.etag, page.last_modified, digest, page.status,
                            page.fetched_at, run_id])
+    # One statement must not carry a key twice (a page reached by two paths in one batch): keep the last.
+    archive_rows = list({(r[0], r[1]): r for r in archive_rows}.values())
+    state_rows = list({r[0]: r for r in state_rows}.values())
     before = con.execute("select count(*) from raw.pages").fetchone()[0]
     con.execute("begin transaction")
     try:
-        if archive_rows:
-            con.executemany(
-                "insert into raw.pages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
-                archive_rows,
-            )
+        insert_rows(con, "raw.pages", archive_rows, "on conflict do nothing")
         if state_rows:
             # A 304 keeps the validators and hash of the body we hold.
-            con.executemany(
-                """insert into ops.http_state values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   on conflict (url) do update set
+            insert_rows(
+                con, "ops.http_state", state_rows,
+                """on conflict (url) do update set
                      source_id = excluded.source_id, page_kind = excluded.page_kind,
                      etag = coalesce(excluded.etag, http_state.etag),
                      last_modified = coalesce(excluded.last_modified, http_state.last_modified),
                      content_hash = coalesce(excluded.content_hash, http_state.content_hash),
                      last_status = excluded.last_status, last_fetched = excluded.last_fetched,
                      run_id = excluded.run_id""",
-                state_rows,
             )
         con.execute("commit")
     except BaseException:
@@ -123,16 +121,18 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
     )
     con.execute("begin transaction")
     try:
-        con.executemany(
-            f"insert or replace into raw.articles values ({', '.join(['?'] * 22)})",
+        insert_rows(
+            con, "raw.articles",
             [_article_row(a, extracted_at, run_id, fetch_runs.get(f"{a.page_url} {a.page_content_hash}", run_id))
              for a in by_id.values()],
+            "replace",
         )
-        con.executemany(
-            "insert into raw.article_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+        insert_rows(
+            con, "raw.article_versions",
             [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser, a.record.body_text,
               a.record.published_date, a.record.modified_date, a.page_content_hash, extracted_at, run_id]
              for a in by_id.values()],
+            "on conflict do nothing",
         )
         con.execute("delete from raw.mentions where article_id in (select unnest(?))", [ids])
         con.execute("delete from raw.events where article_id in (select unnest(?))", [ids])
@@ -161,9 +161,9 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                 if e.city_id:
                     city_ids.add(e.city_id)
         if mention_rows:
-            con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?)", mention_rows)
+            insert_rows(con, "raw.mentions", mention_rows)
         if event_rows:
-            con.executemany(f"insert into raw.events values ({', '.join(['?'] * 15)})", event_rows)
+            insert_rows(con, "raw.events", event_rows)
         upsert_cities(con, city_ids)
         con.execute("commit")
     except BaseException:
@@ -183,15 +183,14 @@ def upsert_cities(con: duckdb.DuckDBPyConnection, city_ids: Iterable[str]) -> No
             rows.append([city.city_id, city.name, city.country_code, city.admin1_code, city.latitude,
                          city.longitude, city.population])
     if rows:
-        con.executemany("insert or replace into raw.cities values (?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(con, "raw.cities", rows, "replace")
 
 
-def record_errors(con: duckdb.DuckDBPyConnection, errors: Iterable[FetchError], source_id: str, run_id: str) -> int:
-    """Append failed URLs to ops.fetch_errors; a re-run of the same run id replaces its rows."""
+def append_errors(con: duckdb.DuckDBPyConnection, errors: Iterable[FetchError], source_id: str, run_id: str) -> int:
+    """Append failed URLs to ops.fetch_errors."""
     rows = [[e.url, source_id, e.status, e.reason, e.attempts, run_id, _now()] for e in errors]
-    con.execute("delete from ops.fetch_errors where run_id = ? and source_id = ?", [run_id, source_id])
     if rows:
-        con.executemany("insert into ops.fetch_errors values (?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(con, "ops.fetch_errors", rows)
     return len(rows)
 
 
@@ -229,7 +228,7 @@ def _article_row(a: ProcessedArticle, extracted_at: dt.datetime, run_id: str, fe
     return [
         a.article_id, a.source_id, r.url, r.title, r.teaser, r.body_text, r.published_date, r.modified_date,
         r.author, r.language, a.relevance.is_relevant, a.relevance.score, list(a.relevance.terms), a.content_hash,
-        json.dumps(r.details, ensure_ascii=False) if r.details else None, a.simhash, a.page_url,
+        r.details or None, a.simhash, a.page_url,
         a.page_content_hash, fetch_run_id, EXTRACTOR_VERSION, extracted_at, run_id,
     ]
 
@@ -249,12 +248,15 @@ def source_history(con: duckdb.DuckDBPyConnection, source_id: str, limit: int = 
 
 
 def record_source_run(con: duckdb.DuckDBPyConnection, run_id: str, source_id: str, counts: dict[str, int],
-                      failed: bool, completeness: Shares, healthy: bool, reason: str | None) -> None:
+                      failed: bool, completeness: Shares, healthy: bool, reason: str | None,
+                      timings: dict[str, float] | None = None) -> None:
     """Write (or rewrite) a source's row for this run in ops.source_runs."""
+    timings = timings or {}
     con.execute(
-        f"insert or replace into ops.source_runs values ({', '.join(['?'] * 19)})",
+        f"insert or replace into ops.source_runs values ({', '.join(['?'] * 23)})",
         [run_id, source_id, counts.get("discovered", 0), counts.get("fetched", 0), counts.get("not_modified", 0),
          counts.get("articles", 0), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
          counts.get("errors", 0), failed, completeness.title, completeness.date, completeness.body,
-         completeness.entity, healthy, reason, _now(), counts.get("robots_refused", 0)],
+         completeness.entity, healthy, reason, _now(), counts.get("robots_refused", 0),
+         *(round(timings.get(step, 0.0), 3) for step in ("fetch", "archive", "extract", "load"))],
     )

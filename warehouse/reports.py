@@ -1,6 +1,7 @@
 """What a run did, per source: the counts the CLI prints, ops tables store and the Prefect artifact shows."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 
@@ -18,7 +19,9 @@ class SourceReport:
     unchanged: int = 0
     skipped_known: int = 0
     robots_refused: int = 0
+    parsed: int = 0  # article pages whose body was new and went through extraction
     errors: list[str] = field(default_factory=list)
+    timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # step -> seconds
     failed: bool = False
     healthy: bool = True
     health_reason: str | None = None

@@ -169,6 +169,10 @@ create table if not exists ops.source_runs (
     health_reason varchar,
     finished_at   timestamp not null,
     robots_refused integer not null default 0, -- article URLs robots.txt forbids us (honoured, not errors)
+    fetch_seconds   double,               -- time spent per step (steps of different sources overlap)
+    archive_seconds double,
+    extract_seconds double,
+    load_seconds    double,
     primary key (run_id, source_id)
 );
 
