@@ -256,8 +256,23 @@ def _reparse(sources: list[Source], db: Path) -> IngestReport:
 def build_flow(db: Path) -> DbtOutcome:
     """Build the dbt project (seeds, models, tests) on the warehouse, then publish the read-only copy."""
     settings = Settings()
+    run_id = flow_run.get_id() or uuid.uuid4().hex
     with writer_lock(db, settings.lock_timeout):
-        outcome = dbt_build_task(db)
+        con = connect(db)
+        try:
+            load.start_run(con, run_id, "build")
+        finally:
+            con.close()
+        status = "failed"
+        try:
+            outcome = dbt_build_task(db)
+            status = "ok"
+        finally:
+            con = connect(db)
+            try:
+                load.finish_run(con, run_id, {}, status)
+            finally:
+                con.close()
         if settings.publish:
             publish(db)
     return outcome

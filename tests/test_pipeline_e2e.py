@@ -92,11 +92,13 @@ def test_cities_are_geocoded_and_programmes_linked(con):
 def test_rerun_is_idempotent_and_fetches_no_article_again(con, warehouse):
     after = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in warehouse["before"]}
     assert after == warehouse["before"]
-    runs = con.execute("select articles_new, articles_updated, status from ops.runs order by started_at").fetchall()
+    runs = con.execute("select articles_new, articles_updated, status from ops.runs where flow = 'ingest' "
+                       "order by started_at").fetchall()
     assert len(runs) == 2 and runs[0][0] > 0
     assert runs[1][:2] == (0, 0) and runs[1][2] == "ok"
     fetched_twice = con.execute(
         "select count(*) from raw.pages where page_kind = 'article' and run_id = (select run_id from ops.runs "
+        "where flow = 'ingest' "
         "order by started_at desc limit 1)").fetchone()[0]
     assert fetched_twice == 0
 
