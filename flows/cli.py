@@ -106,7 +106,7 @@ def _print_marts(db: Path) -> None:
     con = connect(db)
     try:
         counts = con.execute(
-            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts' order by table_name"
+            "select table_name, 0 from information_schema.tables where table_schema = 'marts' order by table_name"
         ).fetchall()
         out.print("marts: " + ", ".join(f"{name} {con.execute(f'select count(*) from marts.{name}').fetchone()[0]}"
                                         for name, _ in counts))

@@ -24,7 +24,7 @@ from warehouse import health, load
 from warehouse.db import connect, publish
 from warehouse.lock import writer_lock
 from warehouse.reports import IngestReport, SourceReport, ingest_markdown
-from warehouse.transform import DbtOutcome, run_dbt
+from warehouse.transform import DbtOutcome, build_fingerprint, run_dbt, up_to_date
 
 
 @task(name="discover-source", cache_policy=NO_CACHE)
@@ -253,13 +253,21 @@ def _reparse(sources: list[Source], db: Path) -> IngestReport:
 
 
 @flow(name="build")
-def build_flow(db: Path) -> DbtOutcome:
-    """Build the dbt project (seeds, models, tests) on the warehouse, then publish the read-only copy."""
+def build_flow(db: Path, force: bool = True) -> DbtOutcome | None:
+    """Build the dbt project (seeds, models, tests) on the warehouse, then publish the read-only copy.
+
+    Without `force`, a warehouse whose raw data and dbt project are as at the last build is left alone
+    (a re-run that found nothing new then costs no dbt build); returns None in that case.
+    """
     settings = Settings()
     run_id = flow_run.get_id() or uuid.uuid4().hex
     with writer_lock(db, settings.lock_timeout):
         con = connect(db)
         try:
+            fingerprint = build_fingerprint(con)
+            if not force and up_to_date(con, fingerprint):
+                get_run_logger().info("nothing changed since the last build; the marts are up to date")
+                return None
             load.start_run(con, run_id, "build")
         finally:
             con.close()
@@ -271,6 +279,8 @@ def build_flow(db: Path) -> DbtOutcome:
             con = connect(db)
             try:
                 load.finish_run(con, run_id, {}, status)
+                if status == "ok":
+                    con.execute("insert into ops.builds values (?, ?)", [load.now(), fingerprint])
             finally:
                 con.close()
         if settings.publish:
@@ -285,6 +295,6 @@ async def pipeline_flow(
     """Ingest, then build the marts; the warehouse stays locked for both, so no other run interleaves."""
     with writer_lock(db, Settings().lock_timeout):
         report = await ingest_flow(sources_file, db, replay, refresh)
-        build_flow(db)
+        build_flow(db, force=False)
     return report
 

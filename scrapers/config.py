@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     batch_size: int = 100  # article pages fetched, extracted and loaded together; bounds memory per source
     workers: int = min(2, os.cpu_count() or 1)  # extraction processes
     pool_threshold: int = 20  # smaller batches are extracted in-process: a worker takes a second to start
+    duckdb_memory_limit: str = "512MB"  # DuckDB would cache up to 80 % of RAM; a scraper needs far less
     lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
     publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
 

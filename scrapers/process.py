@@ -10,7 +10,7 @@ from scrapers import dates, entities, extract, relevance
 from scrapers.config import Source
 from scrapers.extract import Selectors, extract_article
 from scrapers.fingerprint import content_hash, simhash
-from scrapers.records import ArticleRecord, CityMention, EventRecord, FetchedPage, ProgrammeMention
+from scrapers.records import ArticleRecord, City, CityMention, EventRecord, FetchedPage, ProgrammeMention
 from scrapers.relevance import Relevance, classify
 from scrapers.urls import article_id, canonicalize, host_of
 
@@ -42,6 +42,7 @@ class ProcessedArticle:
     cities: list[CityMention]
     programmes: list[ProgrammeMention]
     events: list[EventRecord]
+    places: dict[str, City]  # gazetteer entries of every city above, so the loader needs no gazetteer
 
 
 def article_url(page: FetchedPage, record: ArticleRecord) -> str:
@@ -66,6 +67,8 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
     text = f"{record.title}\n{record.body_text}"
     cities = entities.find_cities(text)
     publisher = entities.city_by_name(source.city) if source.city else None
+    events = entities.find_events(record, cities, publisher.city_id if publisher else None)
+    place_ids = {c.city_id for c in cities} | {e.city_id for e in events if e.city_id}
     return ProcessedArticle(
         article_id=article_id(url),
         source_id=source.id,
@@ -77,7 +80,8 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         page_content_hash=page_hash(page.text),
         cities=cities,
         programmes=entities.find_programmes(text),
-        events=entities.find_events(record, cities, publisher.city_id if publisher else None),
+        events=events,
+        places={i: city for i in place_ids if (city := entities.city_by_id(i)) is not None},
     )
 
 

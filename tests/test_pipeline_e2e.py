@@ -103,6 +103,15 @@ def test_rerun_is_idempotent_and_fetches_no_article_again(con, warehouse):
     assert fetched_twice == 0
 
 
+def test_a_read_only_copy_is_published_for_bi_tools(warehouse):
+    published = Path(warehouse["db"]).parent / "published" / Path(warehouse["db"]).name
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.articles").fetchone()[0] == warehouse["before"]["articles"]
+    finally:
+        con.close()
+
+
 def test_query_is_read_only(warehouse):
     denied = stadtradar("query", "--db", str(warehouse["db"]), "drop table marts.articles", home=warehouse["home"])
     assert denied.returncode == 1 and "read-only" in denied.stderr

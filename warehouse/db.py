@@ -29,7 +29,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": _memory_limit()})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
@@ -43,11 +43,17 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     return con
 
 
+def _memory_limit() -> str:
+    from scrapers.config import Settings
+
+    return Settings().duckdb_memory_limit
+
+
 def publish(path: Path) -> Path:
     """Copy the warehouse to `published/<name>` beside it, replaced atomically, for BI tools that keep
     files open (they would otherwise block the next run). Call only when no connection is open."""
     path = Path(path)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": _memory_limit()})
     try:
         con.execute("checkpoint")  # fold the write-ahead log into the file so the copy is complete
     finally:

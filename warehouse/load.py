@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from scrapers import entities
 from scrapers.config import Source
 from scrapers.crawl import KnownPage
 from scrapers.fetch import FetchError
 from scrapers.process import EXTRACTOR_VERSION, ProcessedArticle, page_hash
-from scrapers.records import FetchedPage
+from scrapers.records import City, FetchedPage
 from scrapers.urls import canonicalize
 from warehouse.bulk import insert_rows
 from warehouse.health import Shares
@@ -27,7 +26,8 @@ class LoadCounts:
     unchanged: int = 0
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
+    """The current UTC time as the naive timestamp the warehouse stores."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -112,7 +112,7 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
         con.execute("select article_id, content_hash from raw.articles where article_id in (select unnest(?))", [ids])
         .fetchall()
     )
-    extracted_at = _now()
+    extracted_at = now()
     fetch_runs = dict(
         con.execute(
             "select url || ' ' || content_hash, run_id from raw.pages where url in (select unnest(?))",
@@ -136,14 +136,14 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
         )
         con.execute("delete from raw.mentions where article_id in (select unnest(?))", [ids])
         con.execute("delete from raw.events where article_id in (select unnest(?))", [ids])
-        mention_rows, event_rows, city_ids = [], [], set()
+        mention_rows, event_rows, places = [], [], {}
         for a in by_id.values():
+            places.update(a.places)
             text = f"{a.record.title}\n{a.record.body_text}"
             for c in a.cities:
                 mention_rows.append(
                     [a.article_id, "city", c.city_id, c.surface, c.offset, _count(text, c.surface), None]
                 )
-                city_ids.add(c.city_id)
             seen_programmes: set[str] = set()
             for p in a.programmes:
                 if p.programme_id in seen_programmes:
@@ -158,13 +158,11 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                     a.article_id, index, e.name, e.start_date, e.end_date, e.start_time, e.end_time, e.city_id,
                     e.is_online, e.venue, e.address, e.event_type, e.organiser, e.programme_id, e.evidence,
                 ])
-                if e.city_id:
-                    city_ids.add(e.city_id)
         if mention_rows:
             insert_rows(con, "raw.mentions", mention_rows)
         if event_rows:
             insert_rows(con, "raw.events", event_rows)
-        upsert_cities(con, city_ids)
+        upsert_cities(con, places.values())
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -174,21 +172,16 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
     return LoadCounts(new=new, updated=updated, unchanged=len(ids) - new - updated)
 
 
-def upsert_cities(con: duckdb.DuckDBPyConnection, city_ids: Iterable[str]) -> None:
-    """Write the gazetteer entries of the given cities to raw.cities."""
-    rows = []
-    for city_id in sorted(set(city_ids)):
-        city = entities.city_by_id(city_id)
-        if city is not None:
-            rows.append([city.city_id, city.name, city.country_code, city.admin1_code, city.latitude,
-                         city.longitude, city.population])
-    if rows:
-        insert_rows(con, "raw.cities", rows, "replace")
+def upsert_cities(con: duckdb.DuckDBPyConnection, cities: Iterable[City]) -> None:
+    """Write gazetteer entries to raw.cities."""
+    rows = [[c.city_id, c.name, c.country_code, c.admin1_code, c.latitude, c.longitude, c.population]
+            for c in sorted(cities, key=lambda c: c.city_id)]
+    insert_rows(con, "raw.cities", rows, "replace")
 
 
 def append_errors(con: duckdb.DuckDBPyConnection, errors: Iterable[FetchError], source_id: str, run_id: str) -> int:
     """Append failed URLs to ops.fetch_errors."""
-    rows = [[e.url, source_id, e.status, e.reason, e.attempts, run_id, _now()] for e in errors]
+    rows = [[e.url, source_id, e.status, e.reason, e.attempts, run_id, now()] for e in errors]
     if rows:
         insert_rows(con, "ops.fetch_errors", rows)
     return len(rows)
@@ -199,7 +192,7 @@ def write_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> 
     con.executemany(
         "insert or replace into raw.sources values (?, ?, ?, ?, ?, ?, ?, ?)",
         [[s.id, s.name, s.kind, s.city, s.licence, s.terms_url, len(s.feeds) + len(s.sitemaps) + len(s.listings),
-          _now()] for s in sources],
+          now()] for s in sources],
     )
 
 
@@ -208,7 +201,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
     con.execute(
         "insert or replace into ops.runs (run_id, flow, started_at, status) values (?, ?, ?, 'running')",
-        [run_id, flow, _now()],
+        [run_id, flow, now()],
     )
 
 
@@ -217,7 +210,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, summary: dict[str, i
     con.execute(
         "update ops.runs set finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?, pages_fetched = ?, "
         "articles_new = ?, articles_updated = ?, articles_unchanged = ?, errors = ? where run_id = ?",
-        [_now(), status, summary.get("sources_ok", 0), summary.get("sources_failed", 0),
+        [now(), status, summary.get("sources_ok", 0), summary.get("sources_failed", 0),
          summary.get("pages_fetched", 0), summary.get("articles_new", 0), summary.get("articles_updated", 0),
          summary.get("articles_unchanged", 0), summary.get("errors", 0), run_id],
     )
@@ -257,6 +250,6 @@ def record_source_run(con: duckdb.DuckDBPyConnection, run_id: str, source_id: st
         [run_id, source_id, counts.get("discovered", 0), counts.get("fetched", 0), counts.get("not_modified", 0),
          counts.get("articles", 0), counts.get("new", 0), counts.get("updated", 0), counts.get("unchanged", 0),
          counts.get("errors", 0), failed, completeness.title, completeness.date, completeness.body,
-         completeness.entity, healthy, reason, _now(), counts.get("robots_refused", 0),
+         completeness.entity, healthy, reason, now(), counts.get("robots_refused", 0),
          *(round(timings.get(step, 0.0), 3) for step in ("fetch", "archive", "extract", "load"))],
     )

@@ -176,6 +176,12 @@ create table if not exists ops.source_runs (
     primary key (run_id, source_id)
 );
 
+-- Successful dbt builds: what they were built from, so a run that changed nothing can skip the build.
+create table if not exists ops.builds (
+    built_at     timestamp not null,
+    fingerprint  varchar not null         -- hash of the dbt project files and of the raw data's state
+);
+
 -- Pages or sources that failed, retried on the next run.
 create table if not exists ops.fetch_errors (
     url        varchar not null,

@@ -1,15 +1,21 @@
 """Running the dbt project against a warehouse file, and saying which node failed when it does."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import subprocess
+import sys
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from scrapers.config import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+FAILED = ("error", "fail", "runtime error")
 
 
 class DbtBuildError(RuntimeError):
@@ -25,48 +31,86 @@ class DbtOutcome:
     warnings: list[str]
 
 
-@contextmanager
-def _warehouse_env(db: Path):
-    previous = os.environ.get("STADTRADAR_DB")
-    os.environ["STADTRADAR_DB"] = str(Path(db).resolve())
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("STADTRADAR_DB", None)
-        else:
-            os.environ["STADTRADAR_DB"] = previous
+# What the marts are built from: the state of every raw table a table-materialised model reads. The ops
+# ledger is not part of it: the marts over it are views, always current.
+DATA_STATE_SQL = """
+select (select count(*) || '/' || coalesce(max(extracted_at)::varchar, '') from raw.articles),
+       (select count(*) from raw.article_versions), (select count(*) from raw.pages),
+       (select count(*) from raw.cities), (select count(*) from raw.mentions), (select count(*) from raw.events),
+       (select coalesce(md5(string_agg(source_id || name || kind || coalesce(city, '') || coalesce(licence, '')
+                                       || coalesce(terms_url, ''), ',' order by source_id)), '') from raw.sources)
+"""
+
+
+def build_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Hash of the dbt project's files and of the raw data: equal means a new build would change nothing."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file()
+                       and not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)):
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    digest.update(repr(con.execute(DATA_STATE_SQL).fetchone()).encode())
+    return digest.hexdigest()
+
+
+def up_to_date(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    """Whether the last successful build had this fingerprint and its marts are still there."""
+    last = con.execute("select fingerprint from ops.builds order by built_at desc limit 1").fetchone()
+    marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+    return last is not None and last[0] == fingerprint and marts > 0
+
+
+def _dbt_executable() -> str:
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
 
 
 def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = None,
             target_path: Path | None = None) -> DbtOutcome:
-    """Run `dbt <command>` on the warehouse at db; raise DbtBuildError naming every failed node."""
-    from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import and only this step needs it
+    """Run `dbt <command>` on the warehouse at db; raise DbtBuildError naming every failed node.
 
-    with tempfile.TemporaryDirectory(prefix="stadtradar-dbt-") as scratch, _warehouse_env(db):
+    dbt runs in a child process: its DuckDB instance and its parsed project (a few hundred MB on a large
+    warehouse) are gone when it ends, instead of staying in a long-lived scheduler process.
+    """
+    with tempfile.TemporaryDirectory(prefix="stadtradar-dbt-") as scratch:
+        target = Path(target_path or Path(scratch) / "target")
         args = [
+            _dbt_executable(),
             *command.split(),  # "build", or a command with a subcommand such as "docs generate"
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target_path or Path(scratch) / "target"),
+            "--target-path", str(target),
             "--log-path", str(Path(scratch) / "logs"),
             "--quiet",
             *(extra_args or []),
         ]
-        result = dbtRunner().invoke(args)
-    if result.exception is not None:
-        raise DbtBuildError(f"dbt {command} could not run: {result.exception}")
-    failures, warnings, nodes, tests = [], [], 0, 0
-    for node_result in getattr(result.result, "results", None) or []:
-        node = node_result.node
-        status = str(node_result.status)
-        nodes += 1
-        tests += node.resource_type == "test"
-        if status in ("error", "fail", "runtime error"):
-            failures.append(f"{node.resource_type} {node.name}: {status}: {node_result.message}")
-        elif status == "warn":
-            warnings.append(f"{node.resource_type} {node.name}: {node_result.message}")
-    if failures or not result.success:
-        listed = "\n  ".join(failures) or "(no node reported; see dbt output above)"
+        env = {**os.environ, "STADTRADAR_DB": str(Path(db).resolve()), "DO_NOT_TRACK": "1"}
+        try:
+            done = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        except OSError as exc:
+            raise DbtBuildError(f"dbt {command} could not start: {exc}") from None
+        results_file = target / "run_results.json"
+        results = json.loads(results_file.read_text(encoding="utf-8")).get("results", []) \
+            if results_file.exists() else []
+    failures, warnings, tests = summarise(results)
+    if failures or done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()
+        listed = "\n  ".join(failures) or output[-3000:] or f"exit status {done.returncode}"
         raise DbtBuildError(f"dbt {command} failed on {Path(db)}:\n  {listed}")
-    return DbtOutcome(nodes=nodes, tests=tests, warnings=warnings)
+    return DbtOutcome(nodes=len(results), tests=tests, warnings=warnings)
+
+
+def summarise(results: list[dict]) -> tuple[list[str], list[str], int]:
+    """(failures, warnings, number of tests) from dbt's run_results.json entries, each named by node."""
+    failures, warnings, tests = [], [], 0
+    for result in results:
+        unique_id, status = result.get("unique_id", "?"), str(result.get("status"))
+        parts = unique_id.split(".")
+        kind = parts[0]
+        # test ids end in a hash ("test.stadtradar.unique_events_event_id.5c1e9bd7f6"); models do not
+        name = ".".join(parts[2:-1] if kind == "test" and len(parts) > 3 else parts[2:]) or unique_id
+        tests += kind in ("test", "unit_test")
+        if status in FAILED:
+            failures.append(f"{kind} {name}: {status}: {result.get('message')}")
+        elif status == "warn":
+            warnings.append(f"{kind} {name}: {result.get('message')}")
+    return failures, warnings, tests

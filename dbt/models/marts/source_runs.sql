@@ -1,3 +1,6 @@
+-- A view, not a table: it reads the run ledger, which changes on every run, even one that changes no
+-- article (and then the pipeline skips the dbt build).
+{{ config(materialized='view') }}
 -- One row per source and ingest run: crawl counts and the health of the records extracted (trend charts).
 with
 

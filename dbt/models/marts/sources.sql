@@ -1,3 +1,6 @@
+-- A view, not a table: it reads the run ledger, which changes on every run, even one that changes no
+-- article (and then the pipeline skips the dbt build).
+{{ config(materialized='view') }}
 -- One row per source: as declared in sources.yml (or only seen in the data), with its article counts,
 -- its last successful run, the health of its last run and how fresh its articles are.
 with

@@ -1,0 +1,29 @@
+"""dbt runs: a failing test is named in the error, and a broken project fails loudly."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from warehouse.db import connect
+from warehouse.transform import DbtBuildError, run_dbt, summarise
+
+
+def test_failures_are_named_by_node():
+    failures, warnings, tests = summarise([
+        {"unique_id": "test.stadtradar.unique_events_event_id.abc", "status": "fail", "message": "Got 2 results"},
+        {"unique_id": "model.stadtradar.events", "status": "success", "message": "OK"},
+        {"unique_id": "test.stadtradar.assert_sources_are_fresh", "status": "warn", "message": "Got 1 result"},
+    ])
+    assert failures == ["test unique_events_event_id: fail: Got 2 results"]
+    assert warnings == ["test assert_sources_are_fresh: Got 1 result"] and tests == 2
+
+
+def test_a_failing_model_fails_the_build_and_says_which(tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    con = duckdb.connect(str(db))
+    con.execute("drop table raw.events")  # the staging view over it cannot build
+    con.close()
+    with pytest.raises(DbtBuildError) as caught:
+        run_dbt(db, "build")
+    assert "stg_raw__events" in str(caught.value) and str(db) in str(caught.value)
