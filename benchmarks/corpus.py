@@ -97,15 +97,44 @@ SENTENCES = [
     "Künstliche Intelligenz hilft dabei, Wartungsbedarf an Straßenbeleuchtung früh zu erkennen.",
     "Der Abschlussbericht soll im {month} {year} veröffentlicht werden.",
 ]
+# Off-topic news: many templates with many slots, so two general articles rarely share enough word shingles
+# for the near-duplicate detection (SimHash, <= 3 bits) to merge them; with only a few slot-free templates
+# about 5 % of them collapsed into one another in marts.articles.
 GENERAL_SENTENCES = [
     "Die Arbeiten beginnen voraussichtlich im {month} und dauern rund {n} Wochen.",
-    "Anwohnerinnen und Anwohner werden gebeten, die Hinweisschilder zu beachten.",
-    "Das Bürgerbüro ist telefonisch von Montag bis Freitag erreichbar.",
-    "Weitere Auskünfte erteilt das zuständige Fachamt der Stadt {city}.",
-    "Die Kosten belaufen sich auf etwa {money} Millionen Euro.",
-    "Für Rückfragen steht die Pressestelle zur Verfügung.",
-    "Die Umleitung ist ausgeschildert; Busse fahren eine Ersatzhaltestelle an.",
+    "Anwohnerinnen und Anwohner der {street} werden gebeten, die Hinweisschilder zu beachten.",
+    "Das {office} ist telefonisch von {weekday} bis Freitag zwischen {hour} und {hour2} Uhr erreichbar.",
+    "Weitere Auskünfte erteilt das {office} der Stadt {city}.",
+    "Die Kosten für {topic} belaufen sich auf etwa {money} Millionen Euro.",
+    "Für Rückfragen zu {topic} steht die Pressestelle unter der Durchwahl {phone} zur Verfügung.",
+    "Die Umleitung über die {street} ist ausgeschildert; die Buslinie {line} fährt eine Ersatzhaltestelle an.",
+    "Am {weekday}, dem {day}. {month}, bleibt das {office} wegen einer Personalversammlung geschlossen.",
+    "Der Ausschuss für {committee} hat sich in seiner Sitzung am {day}. {month} mit {topic} befasst.",
+    "Rund {n} Haushalte in {district} erhalten in den kommenden Tagen ein Informationsschreiben.",
+    "Wer Fragen zu {topic} hat, kann am {weekday} ab {hour} Uhr in die Sprechstunde im {office} kommen.",
+    "Die {street} ist zwischen Hausnummer {house} und {house2} voraussichtlich bis zum {day}. {month} gesperrt.",
+    "Nach Angaben des {office} haben sich bereits {n} Personen angemeldet.",
+    "Im {district} stehen während der Bauzeit {n} Parkplätze weniger zur Verfügung.",
+    "Die Stadt {city} bittet um Verständnis für mögliche Einschränkungen im {district}.",
+    "Anmeldungen nimmt das {office} bis zum {day}. {month} schriftlich oder per E-Mail entgegen.",
+    "Bereits im vergangenen Jahr hatten {n} Besucherinnen und Besucher das Angebot im {district} genutzt.",
+    "Die Buslinie {line} hält in dieser Zeit nicht an der Haltestelle {street}.",
+    "Über {topic} entscheidet abschließend der Rat der Stadt in seiner Sitzung im {month}.",
+    "Ein Teil der Mittel in Höhe von {money} Millionen Euro stammt aus dem Landeshaushalt.",
+    "Der Eingang an der {street} ist barrierefrei; Hunde sind, außer Assistenzhunden, nicht erlaubt.",
+    "Ansprechperson im {office} ist {person}, erreichbar unter der Durchwahl {phone}.",
+    "Die Veranstaltung im {district} beginnt um {hour} Uhr, der Eintritt kostet {price} Euro.",
+    "Fundsachen können im Bürgerbüro an der {street} abgeholt werden.",
 ]
+STREETS = ["Hauptstraße", "Bahnhofstraße", "Schillerstraße", "Gartenweg", "Lindenallee", "Marktplatz", "Kirchgasse",
+           "Goethestraße", "Mühlenweg", "Am Stadtgraben", "Ringstraße", "Schulstraße", "Bergstraße", "Rosenweg",
+           "Friedhofstraße", "Am Hafen", "Wilhelmstraße", "Kastanienallee", "Brunnenstraße", "Talstraße"]
+OFFICES = ["Bürgerbüro", "Ordnungsamt", "Tiefbauamt", "Amt für Grünflächen", "Standesamt", "Schulverwaltungsamt",
+           "Jugendamt", "Sozialamt", "Kulturamt", "Bauordnungsamt", "Straßenverkehrsamt", "Sportamt"]
+DISTRICTS = ["Stadtteil Nord", "Ortsteil Süd", "Altstadtviertel", "Westend", "Ostviertel", "Neubaugebiet Am Feld",
+             "Ortsteil Oberdorf", "Hafenviertel", "Kurviertel", "Bahnhofsviertel", "Stadtteil Mitte", "Südstadt"]
+COMMITTEES = ["Bauen und Verkehr", "Schule und Sport", "Soziales", "Kultur", "Umwelt und Grün", "Finanzen",
+              "Ordnung und Sicherheit", "Jugendhilfe"]
 QUOTES = [
     "„Wir wollen zeigen, dass Digitalisierung im Alltag spürbar hilft“, sagt {role} {person}.",
     "„Die Daten gehören der Stadtgesellschaft“, betont {role} {person}.",
@@ -114,6 +143,13 @@ QUOTES = [
 ]
 
 esc = html.escape
+
+
+class _Keep(dict):
+    """format_map mapping that leaves unknown slots as they are, for a second format() pass."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 @dataclass(frozen=True)
@@ -219,6 +255,19 @@ class Corpus:
                 programme=r.choice(PROGRAMMES), year=r.randint(2019, 2027), n=r.randint(3, 480),
                 money=f"{r.randint(1, 40)},{r.randint(0, 9)}", month=MONTHS[r.randrange(12)],
                 role=r.choice(ROLES), person=f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}")
+
+        if not meta.relevant:  # the extra slots of the off-topic templates (on-topic pages draw none of them)
+            base = fill
+
+            def fill(template: str) -> str:
+                hour = r.randint(7, 15)
+                return base(template.format_map(_Keep(
+                    street=r.choice(STREETS), office=r.choice(OFFICES), district=r.choice(DISTRICTS),
+                    committee=r.choice(COMMITTEES), topic=r.choice(GENERAL_TOPICS), weekday=r.choice(WEEKDAYS[:5]),
+                    day=r.randint(1, 28), hour=hour, hour2=hour + r.randint(2, 5), line=r.randint(1, 99),
+                    house=(h := r.randint(1, 60)), house2=h + r.randint(4, 40), phone=r.randint(1000, 9999),
+                    price=r.randint(2, 25),
+                    person=f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}")))
 
         paras = []
         for _ in range(r.randint(6, 14)):

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,8 +41,7 @@ with open(sys.argv[1], "w") as out:
     json.dump({"rc": rc, "wall_s": time.monotonic() - started, "max_rss_mb": usage.ru_maxrss / 1024,
                "cpu_s": usage.ru_utime + usage.ru_stime}, out)
 """
-PHASES = {"crawl-source": "fetch", "archive-pages": "archive", "extract-articles": "extract",
-          "load-articles": "load", "dbt-build": "dbt"}
+STEPS = ("fetch", "archive", "extract", "load")  # the per-source step timings in ops.source_runs
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -127,15 +125,17 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def run_cli(args: list[str], prefect_home: Path, servers: list[SiteServer], log: Path, timeout: float) -> dict:
-    """Run `stadtradar ARGS` in a fresh wrapper child; wall time, peak RSS, CPU, requests served, phase split."""
+def run_cli(args: list[str], db: Path, prefect_home: Path, servers: list[SiteServer], log: Path,
+            timeout: float) -> dict:
+    """Run `stadtradar ARGS` on warehouse DB in a fresh wrapper child; wall time, peak RSS, CPU, requests served,
+    and the phase split the run recorded in the warehouse's ops tables."""
     exe = PROJECT / ".venv" / "bin" / "stadtradar"
     env = {**os.environ, "PREFECT_HOME": str(prefect_home), "CI": "true", "PREFECT_LOGGING_LEVEL": "WARNING"}
     before = [s.snapshot() for s in servers]
     report = log.with_suffix(".rusage.json")
     load_before = os.getloadavg()[0]
     with open(log, "w") as out:
-        started, started_utc = time.monotonic(), dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        started, started_utc = time.monotonic(), _utcnow()
         child = subprocess.Popen([sys.executable, "-c", WRAPPER, str(report), str(exe), *args], cwd=PROJECT,
                                  env=env, stdout=out, stderr=subprocess.STDOUT)
         sampler = TreeRss(child.pid)
@@ -146,13 +146,9 @@ def run_cli(args: list[str], prefect_home: Path, servers: list[SiteServer], log:
             child.wait()
         wall = time.monotonic() - started
         tree_peak = sampler.stop()
-    ended_utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     usage = json.loads(report.read_text()) if report.exists() else {"rc": 124, "wall_s": wall}
-    phases = prefect_phases(prefect_home)
-    # Outside the flows: interpreter start, imports, Prefect's temporary API server, and its shutdown.
-    if "first_flow_start" in phases:
-        phases["startup"] = round((_ts(phases.pop("first_flow_start")) - started_utc).total_seconds(), 2)
-        phases["teardown"] = round((ended_utc - _ts(phases.pop("last_flow_end"))).total_seconds(), 2)
+    builds = args[0] in ("run", "build")  # `ingest` never builds; `run` skips the build when nothing changed
+    phases = ops_phases(db, started_utc, _utcnow(), usage["wall_s"], builds)
     requests: Counter[str] = Counter()
     for b, s in zip(before, servers, strict=True):
         requests.update(s.snapshot() - b)
@@ -164,47 +160,61 @@ def run_cli(args: list[str], prefect_home: Path, servers: list[SiteServer], log:
     }
 
 
-def prefect_phases(prefect_home: Path) -> dict:
-    """Seconds per step from the task runs Prefect recorded: the run reports no timings of its own yet.
+def ops_phases(db: Path, since: dt.datetime, until: dt.datetime, wall_s: float, builds: bool) -> dict:
+    """Seconds per step as the run recorded them in the warehouse (ops.runs, ops.source_runs).
 
-    Crawl tasks of all sources run concurrently, so "fetch" is the span from the first crawl start to the last
-    crawl end; the other steps run one after another, so they are sums.
+    `ingest` and `dbt` are the durations of the run's ingest and build rows in ops.runs (finished_at -
+    started_at); `dbt` is "skipped" when a `run` recorded no build (nothing changed since the last one).
+    fetch / archive / extract / load are summed over the sources' rows in ops.source_runs: sources run
+    concurrently, so the sums overlap and can exceed the ingest wall time; `<step>_max` is the largest
+    single source, which approximates the step's share of the critical path. `start_stop` is the
+    rest of the wall time: interpreter start, imports, Prefect's temporary API server, the lock, the
+    build fingerprint, publishing the read-only copy, and shutdown.
     """
-    db = prefect_home / "prefect.db"
+    import duckdb
+
     if not db.exists():
         return {}
-    con = sqlite3.connect(db)
     try:
-        rows = con.execute("select name, start_time, end_time, total_run_time from task_run").fetchall()
-        flows = con.execute("select f.name, r.start_time, r.end_time from flow_run r join flow f on f.id = r.flow_id")\
-            .fetchall()
-    except sqlite3.Error:
-        return {}
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        return {"error": str(exc)}
+    try:
+        runs = con.execute(
+            """select run_id, flow, status, epoch(finished_at) - epoch(started_at) from ops.runs
+               where started_at >= ? and started_at <= ? order by started_at""", [since, until]).fetchall()
+        ingest_ids = [run_id for run_id, flow, *_ in runs if flow == "ingest"]
+        steps = con.execute(
+            f"""select {", ".join(f"sum({c}_seconds), max({c}_seconds)" for c in STEPS)}, count(*)
+                from ops.source_runs where run_id in (select unnest(?::varchar[]))""", [ingest_ids]).fetchone()
+    except duckdb.Error as exc:
+        return {"error": str(exc)}
     finally:
         con.close()
-    spans: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
-    sums: Counter[str] = Counter()
-    for name, start, end, _total in rows:
-        phase = PHASES.get(name.rsplit("-", 1)[0]) or PHASES.get(name)
-        if phase is None or not start or not end:
-            continue
-        s, e = _ts(start), _ts(end)
-        spans.setdefault(phase, []).append((s, e))
-        sums[phase] += (e - s).total_seconds()
-    out = {p: round(sums[p], 2) for p in sums}
-    if "fetch" in spans:
-        out["fetch"] = round((max(e for _, e in spans["fetch"]) - min(s for s, _ in spans["fetch"])).total_seconds(), 2)
-    measured = [(name, start, end) for name, start, end in flows if start and end and name != "prime"]
-    for name, start, end in measured:
-        out[f"flow:{name}"] = round((_ts(end) - _ts(start)).total_seconds(), 2)
-    if measured:
-        out["first_flow_start"] = min(str(start) for _, start, _ in measured)
-        out["last_flow_end"] = max(str(end) for _, _, end in measured)
+    out: dict = {"ops_runs": [{"flow": flow, "status": status, "seconds": _round(seconds)}
+                              for _run_id, flow, status, seconds in runs]}
+    for flow, key in (("ingest", "ingest"), ("reparse", "reparse"), ("build", "dbt")):
+        seconds = [r["seconds"] for r in out["ops_runs"] if r["flow"] == flow and r["seconds"] is not None]
+        if seconds:
+            out[key] = round(sum(seconds), 2)
+    if builds and "dbt" not in out:
+        out["dbt"] = "skipped"
+    if steps and steps[-1]:
+        for i, step in enumerate(STEPS):
+            out[step], out[f"{step}_max"] = _round(steps[2 * i]), _round(steps[2 * i + 1])
+        out["source_rows"] = steps[-1]
+    measured = sum(v for k in ("ingest", "reparse", "dbt") if isinstance(v := out.get(k), float | int))
+    out["start_stop"] = round(wall_s - measured, 2)
     return out
 
 
-def _ts(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _utcnow() -> dt.datetime:
+    """UTC as the naive timestamp ops.runs stores (warehouse.load.now)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def warehouse_counts(db: Path) -> dict:
@@ -295,11 +305,12 @@ def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Pat
             home = work / f"prefect-{label}"
             shutil.copytree(template, home)
             cli = [*command, "--db", str(target)] + (["--sources", str(sources_file)] if command != ["build"] else [])
-            run = run_cli(cli, home, servers, work / f"{label}.log", args.timeout)
+            run = run_cli(cli, target, home, servers, work / f"{label}.log", args.timeout)
             result[label] = run
             print(f"[{size}] {label}: rc {run['rc']}, {run['wall_s']:.1f}s, rss {run['max_rss_mb']:.0f} MB "
                   f"(tree {run['tree_peak_rss_mb']:.0f} MB), requests {run['requests'].get('total', 0)} "
-                  f"(articles {run['requests'].get('article:200', 0)}), phases {run['phases']}", flush=True)
+                  f"(articles {run['requests'].get('article:200', 0)}), {describe_phases(run['phases'])}",
+                  flush=True)
             if run["rc"] not in (0, 2):
                 print(run["log_tail"], flush=True)
         result["warehouse"] = warehouse_counts(db)
@@ -319,19 +330,22 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
     rows = []
     for r in results:
         cold, warm, limit = r["cold"], r["warm"], r["limit"]
-        ph = cold["phases"]
+        ph, wph = cold["phases"], warm["phases"]
+        wh = r["warehouse"]
         rows.append([
             str(r["size"]), f"{limit['articles_per_s']:.2f}", f"{1000 * limit['cpu_s'] / limit['pages']:.0f}",
             f"{cold['wall_s']:.0f}", f"{cold['articles_per_s']:.2f}",
             f"{cold['articles_per_s'] / limit['articles_per_s']:.2f}" if limit["articles_per_s"] else "-",
-            " / ".join(f"{ph.get(k, 0):.0f}" for k in ("fetch", "archive", "extract", "load", "dbt"))
-            + f" / {ph.get('startup', 0):.0f}+{ph.get('teardown', 0):.0f}",
+            _num(ph.get("ingest"), 0), " / ".join(_num(ph.get(k), 0) for k in STEPS),
+            " / ".join(_num(ph.get(f"{k}_max"), 0) for k in STEPS),
+            f"{_num(ph.get('dbt'))} / {_num(wph.get('dbt'))}",
+            f"{_num(ph.get('start_stop'))} / {_num(wph.get('start_stop'))}",
             f"{cold['cpu_s'] / cold['wall_s']:.2f}" if cold.get("cpu_s") else "-",
             f"{1000 * cold['cpu_s'] / articles:.0f}" if (articles := r["warehouse"].get("raw.articles")) else "-",
             f"{warm['wall_s']:.1f}", f"{warm['wall_s'] / cold['wall_s']:.1%}",
             f"{warm['requests'].get('total', 0)} / {warm['requests'].get('article:200', 0)}",
             f"{cold['max_rss_mb']:.0f} / {cold['tree_peak_rss_mb']:.0f}",
-            f"{ph.get('dbt', 0):.1f} / {warm['phases'].get('dbt', 0):.1f}",
+            f"{wh.get('raw.articles', '-')} / {wh.get('marts.articles', '-')}",
         ])
     first, last = results[0], results[-1]
     # Throughput and re-run targets are judged per size: fixed costs (startup, dbt) dominate small sizes.
@@ -345,13 +359,33 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
     if len(results) > 1:
         verdict["rss_growth"] = last["cold"]["max_rss_mb"] < (1 + TARGETS["rss_growth"]) * first["cold"]["max_rss_mb"]
         dbt0, dbt1 = first["cold"]["phases"].get("dbt"), last["cold"]["phases"].get("dbt")
-        verdict["dbt_growth"] = bool(dbt0 and dbt1 and dbt1 <= TARGETS["dbt_growth"] * dbt0)
+        timed = isinstance(dbt0, float | int) and isinstance(dbt1, float | int)
+        verdict["dbt_growth"] = bool(timed and dbt0 and dbt1 <= TARGETS["dbt_growth"] * dbt0)
     return rows, verdict
 
 
-HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit",
-          "fetch/archive/extract/load/dbt/start+stop s", "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold",
-          "warm req / art", "rss MB run / tree", "dbt cold / warm s"]
+HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit", "ingest s",
+          "fetch/archive/extract/load sum s", "... max source s", "dbt cold / warm s", "start+stop cold / warm s",
+          "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold", "warm req / art", "rss MB run / tree",
+          "articles raw / marts"]
+
+
+def _num(value: object, digits: int = 1) -> str:
+    """A seconds value for the table: "-" when not recorded, "skipped" as is."""
+    if isinstance(value, float | int):
+        return f"{value:.{digits}f}"
+    return "-" if value is None else str(value)
+
+
+def describe_phases(ph: dict) -> str:
+    """One line of the ops-table split for the progress output."""
+    if not ph or "error" in ph:
+        return f"phases {ph}"
+    steps = ", ".join(f"{k} {_num(ph.get(k))} (max {_num(ph.get(f'{k}_max'))})" for k in STEPS if k in ph)
+    parts = [f"ingest {_num(ph.get('ingest'))}"] + ([f"sums over sources: {steps}"] if steps else [])
+    if "reparse" in ph:
+        parts.append(f"reparse {_num(ph['reparse'])}")
+    return "; ".join([*parts, f"dbt {_num(ph.get('dbt'))}", f"start+stop {_num(ph.get('start_stop'))}"]) + " s"
 
 
 def print_table(rows: list[list[str]]) -> None:
