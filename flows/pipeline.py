@@ -34,17 +34,24 @@ async def discover_task(source: Source, fetcher: Fetcher, settings: Settings, kn
     return await discover(source, fetcher, settings, known, refresh)
 
 
-@task(name="fetch-batch", cache_policy=NO_CACHE)
-async def fetch_task(fetcher: Fetcher, source: Source, links: list[DiscoveredLink], known: dict[str, KnownPage],
-                     crawl: CrawlResult) -> list[FetchedPage]:
-    """One batch of article pages; failures are recorded in `crawl`."""
-    return await fetch_articles(fetcher, source, links, known, crawl)
+@task(name="fetch-archive-extract-load", cache_policy=NO_CACHE)
+async def batch_task(ctx: _RunContext, source: Source, fetcher: Fetcher, links: list[DiscoveredLink],
+                     crawl: CrawlResult, known: dict[str, KnownPage], report: SourceReport,
+                     tally: health.Tally) -> None:
+    """One batch of article links: fetch, archive, extract what is new, load. Pages never leave the task,
+    so a run holds at most a couple of batches in memory whatever the size of the site."""
+    started = time.monotonic()
+    pages = await fetch_articles(fetcher, source, links, known, crawl)
+    report.timings["fetch"] += time.monotonic() - started
+    report.fetched += len(pages)
+    report.not_modified += sum(1 for p in pages if p.status == 304)
+    ctx.pages_fetched += len(pages)
+    await _archive_extract_load(ctx, source, pages, crawl, known, report, tally)
 
 
-@task(name="archive-extract-load", cache_policy=NO_CACHE)
-async def batch_task(ctx: _RunContext, source: Source, pages: list[FetchedPage], crawl: CrawlResult,
-                     known: dict[str, KnownPage], report: SourceReport, tally: health.Tally) -> None:
-    """Archive a batch (before parsing, so a parser crash loses nothing), extract what is new, load it."""
+async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[FetchedPage], crawl: CrawlResult,
+                                known: dict[str, KnownPage], report: SourceReport, tally: health.Tally) -> None:
+    """Archive pages (before parsing, so a parser crash loses nothing), extract what is new, load it."""
     started = time.monotonic()
     async with ctx.db_lock:
         await asyncio.to_thread(_archive, ctx.db, pages, ctx.run_id)
@@ -126,20 +133,15 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
         crawl = CrawlResult(source.id, errors=[FetchError(source.id, f"crawl failed: {exc}")])
     report.timings["fetch"] += time.monotonic() - started
     listings_fetched = len(crawl.pages)
-    await batch_task(ctx, source, crawl.pages, crawl, known, report, tally)  # archive the discovery pages
+    await _archive_extract_load(ctx, source, crawl.pages, crawl, known, report, tally)  # discovery pages
     size = ctx.settings.batch_size
-    batches = [crawl.to_fetch[i:i + size] for i in range(0, len(crawl.to_fetch), size)]
-    pending = asyncio.ensure_future(fetch_task(fetcher, source, batches[0], known, crawl)) if batches else None
-    for index in range(len(batches)):
-        started = time.monotonic()
-        pages = await pending
-        report.timings["fetch"] += time.monotonic() - started
-        if index + 1 < len(batches):
-            pending = asyncio.ensure_future(fetch_task(fetcher, source, batches[index + 1], known, crawl))
-        report.fetched += len(pages)
-        report.not_modified += sum(1 for p in pages if p.status == 304)
-        ctx.pages_fetched += len(pages)
-        await batch_task(ctx, source, pages, crawl, known, report, tally)
+    in_flight = asyncio.Semaphore(2)  # one batch fetching while the previous one is extracted
+
+    async def one(links: list[DiscoveredLink]) -> None:
+        async with in_flight:
+            await batch_task(ctx, source, fetcher, links, crawl, known, report, tally)
+
+    await asyncio.gather(*(one(crawl.to_fetch[i:i + size]) for i in range(0, len(crawl.to_fetch), size)))
     ctx.pages_fetched += listings_fetched
     report.discovered, report.skipped_known = crawl.discovered, crawl.skipped_known
     report.robots_refused, report.failed = len(crawl.robots_refused), crawl.source_failed
@@ -238,7 +240,9 @@ def _reparse(sources: list[Source], db: Path) -> IngestReport:
         for source in sources:
             mine = [p for p in pages if p.source_id == source.id]
             report, tally = SourceReport(source.id), health.Tally()
-            asyncio.run(batch_task(ctx, source, mine, CrawlResult(source.id), {}, report, tally))
+            for i in range(0, len(mine), ctx.settings.batch_size):
+                batch = mine[i:i + ctx.settings.batch_size]
+                asyncio.run(_archive_extract_load(ctx, source, batch, CrawlResult(source.id), {}, report, tally))
             _finish_source(ctx, report, tally, [], 0)
             reports.append(report)
     finally:
