@@ -101,6 +101,9 @@ class _RunContext:
         self.db_lock = asyncio.Lock()  # DuckDB takes one writer; batches of different sources take turns
         self.pool: ProcessPoolExecutor | None = None
         self.pages_fetched = 0
+        # Batches in flight across all sources: one per worker being extracted plus one being fetched. Each
+        # holds its pages several times over (bytes, text, pickled for a worker), so this bounds memory.
+        self.in_flight = asyncio.Semaphore(settings.workers + 1)
 
     async def extract(self, pages: list[FetchedPage], source: Source, hints: dict[str, DiscoveredLink]
                       ) -> list[tuple[ProcessedArticle | None, str | None]]:
@@ -135,10 +138,9 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
     listings_fetched = len(crawl.pages)
     await _archive_extract_load(ctx, source, crawl.pages, crawl, known, report, tally)  # discovery pages
     size = ctx.settings.batch_size
-    in_flight = asyncio.Semaphore(2)  # one batch fetching while the previous one is extracted
 
     async def one(links: list[DiscoveredLink]) -> None:
-        async with in_flight:
+        async with ctx.in_flight:
             await batch_task(ctx, source, fetcher, links, crawl, known, report, tally)
 
     await asyncio.gather(*(one(crawl.to_fetch[i:i + size]) for i in range(0, len(crawl.to_fetch), size)))

@@ -12,7 +12,14 @@ import duckdb
 
 # executemany sends one statement per row (about 2 ms each); one read_json over a temporary file loads
 # thousands of rows in tens of milliseconds, with DuckDB doing the type conversion.
-MAX_OBJECT_BYTES = 64 * 1024 * 1024  # a page body is capped at 5 MB; escaping can grow it
+
+
+def _max_object_bytes() -> int:
+    # read_json allocates buffers of twice this size per read, so it follows the body cap (escaping at
+    # most doubles a body) instead of a generous constant.
+    from scrapers.config import Settings
+
+    return max(4 * 1024 * 1024, 2 * Settings().max_body_bytes + 65536)
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -56,7 +63,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Seque
         names = ", ".join(json.dumps(name) for name, _ in columns)
         con.execute(
             f"{verb} {table} select {names} from read_json(?, format = 'newline_delimited', "
-            f"columns = {{{struct}}}, maximum_object_size = {MAX_OBJECT_BYTES}) {suffix}",
+            f"columns = {{{struct}}}, maximum_object_size = {_max_object_bytes()}) {suffix}",
             [path],
         )
     finally:
