@@ -56,9 +56,15 @@ async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[Fe
     async with ctx.db_lock:
         await asyncio.to_thread(_archive, ctx.db, pages, ctx.run_id)
     report.timings["archive"] += time.monotonic() - started
+    await _extract_load(ctx, source, pages_to_parse(pages, known, page_hash, reparse=ctx.refresh), crawl.hints,
+                        report, tally)
+
+
+async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPage],
+                        hints: dict[str, DiscoveredLink], report: SourceReport, tally: health.Tally) -> None:
+    """Extract article pages and load what they give, counting into the source's report."""
     started = time.monotonic()
-    fresh = pages_to_parse(pages, known, page_hash, reparse=ctx.refresh)
-    results = await ctx.extract(fresh, source, crawl.hints)
+    results = await ctx.extract(fresh, source, hints)
     articles = [a for a, _ in results if a is not None]
     errors = [FetchError(p.requested_url, e) for p, (_, e) in zip(fresh, results, strict=True) if e]
     report.timings["extract"] += time.monotonic() - started
@@ -75,22 +81,16 @@ async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[Fe
 
 
 def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> None:
-    con = connect(db)
-    try:
+    with connect(db) as con:
         load.archive_pages(con, pages, run_id)
-    finally:
-        con.close()
 
 
 def _load(db: Path, articles: list[ProcessedArticle], errors: list[FetchError], run_id: str,
           source_id: str) -> load.LoadCounts:
-    con = connect(db)
-    try:
+    with connect(db) as con:
         counts = load.load_articles(con, articles, run_id)
         load.append_errors(con, errors, source_id, run_id)
         return counts
-    finally:
-        con.close()
 
 
 class _RunContext:
@@ -155,8 +155,7 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
 
 def _finish_source(ctx: _RunContext, report: SourceReport, tally: health.Tally, crawl_errors: list[FetchError],
                    listings_fetched: int) -> None:
-    con = connect(ctx.db)
-    try:
+    with connect(ctx.db) as con:
         load.append_errors(con, crawl_errors, report.source_id, ctx.run_id)
         report.healthy, report.health_reason = health.judge(
             tally.shares(), load.source_history(con, report.source_id), listings_fetched=listings_fetched,
@@ -165,8 +164,6 @@ def _finish_source(ctx: _RunContext, report: SourceReport, tally: health.Tally, 
             report.healthy, report.health_reason = False, "the source could not be crawled"
         load.record_source_run(con, ctx.run_id, report.source_id, report.counts(), report.failed, tally.shares(),
                                report.healthy, report.health_reason, report.timings)
-    finally:
-        con.close()
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
@@ -193,13 +190,10 @@ async def _ingest(sources: list[Source], settings: Settings, db: Path, replay: P
                   refresh: bool) -> IngestReport:
     logger = get_run_logger()
     run_id = flow_run.get_id() or uuid.uuid4().hex
-    con = connect(db)
-    try:
+    with connect(db) as con:
         load.start_run(con, run_id, "ingest")
         load.write_sources(con, sources)
         known = {s.id: load.known_articles(con, s.id) for s in sources}
-    finally:
-        con.close()
     ctx = _RunContext(db, run_id, settings, refresh)
     transport = ReplayTransport.from_folder(replay) if replay else None
     try:
@@ -212,11 +206,8 @@ async def _ingest(sources: list[Source], settings: Settings, db: Path, replay: P
         logger.info("%s: %d discovered, %d fetched, %d articles (%d new), %d errors%s", report.source_id,
                     report.discovered, report.fetched, report.articles, report.new, len(report.errors),
                     "" if report.healthy else f"; UNHEALTHY: {report.health_reason}")
-    con = connect(db)
-    try:
+    with connect(db) as con:
         load.finish_run(con, run_id, result.summary(), "ok" if result.ok else "partial")
-    finally:
-        con.close()
     return result
 
 
@@ -228,33 +219,33 @@ def reparse_flow(sources_file: Path, db: Path) -> IngestReport:
         return _reparse(sources, db)
 
 
+async def _reextract(ctx: _RunContext, sources: list[Source], pages: list[FetchedPage]) -> list[SourceReport]:
+    """Extract and load the archived pages again, source by source; they are archived already."""
+    reports = []
+    for source in sources:
+        mine = [p for p in pages if p.source_id == source.id]
+        report, tally = SourceReport(source.id), health.Tally()
+        for i in range(0, len(mine), ctx.settings.batch_size):
+            await _extract_load(ctx, source, mine[i:i + ctx.settings.batch_size], {}, report, tally)
+        await asyncio.to_thread(_finish_source, ctx, report, tally, [], 0)
+        reports.append(report)
+    return reports
+
+
 def _reparse(sources: list[Source], db: Path) -> IngestReport:
     run_id = flow_run.get_id() or uuid.uuid4().hex
-    con = connect(db)
-    try:
+    with connect(db) as con:
         load.start_run(con, run_id, "reparse")
         pages = load.archived_pages(con)
-    finally:
-        con.close()
     ctx = _RunContext(db, run_id, Settings(), refresh=True)
-    reports = []
     try:
-        for source in sources:
-            mine = [p for p in pages if p.source_id == source.id]
-            report, tally = SourceReport(source.id), health.Tally()
-            for i in range(0, len(mine), ctx.settings.batch_size):
-                batch = mine[i:i + ctx.settings.batch_size]
-                asyncio.run(_archive_extract_load(ctx, source, batch, CrawlResult(source.id), {}, report, tally))
-            _finish_source(ctx, report, tally, [], 0)
-            reports.append(report)
+        # One event loop for the whole re-extraction: the run context's locks belong to the loop they wait in.
+        reports = asyncio.run(_reextract(ctx, sources, pages))
     finally:
         ctx.close()
     result = IngestReport(run_id, reports)
-    con = connect(db)
-    try:
+    with connect(db) as con:
         load.finish_run(con, run_id, result.summary(), "ok" if result.ok else "partial")
-    finally:
-        con.close()
     return result
 
 
@@ -268,27 +259,21 @@ def build_flow(db: Path, force: bool = True) -> DbtOutcome | None:
     settings = Settings()
     run_id = flow_run.get_id() or uuid.uuid4().hex
     with writer_lock(db, settings.lock_timeout):
-        con = connect(db)
-        try:
+        with connect(db) as con:
             fingerprint = build_fingerprint(con)
             if not force and up_to_date(con, fingerprint):
                 get_run_logger().info("nothing changed since the last build; the marts are up to date")
                 return None
             load.start_run(con, run_id, "build")
-        finally:
-            con.close()
         status = "failed"
         try:
             outcome = dbt_build_task(db)
             status = "ok"
         finally:
-            con = connect(db)
-            try:
+            with connect(db) as con:
                 load.finish_run(con, run_id, {}, status)
                 if status == "ok":
                     con.execute("insert into ops.builds values (?, ?)", [load.now(), fingerprint])
-            finally:
-                con.close()
         if settings.publish:
             publish(db)
     return outcome
