@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.api_server import ApiServerError, background_api_server, use_api
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
 from warehouse.db import WarehouseError, connect
@@ -116,20 +117,21 @@ def _print_marts(db: Path) -> None:
 
 def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool) -> None:
     _check_inputs(sources, replay)
-    from flows.pipeline import ingest_flow, pipeline_flow
-
-    flow = pipeline_flow if build else ingest_flow
     try:
         # Taken before Prefect starts: a waiting run should not also start (and contend for) a Prefect server.
-        with writer_lock(db, SETTINGS.lock_timeout):
-            if _interactive():
-                with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
+        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+            from flows.pipeline import ingest_flow, pipeline_flow
+
+            flow = pipeline_flow if build else ingest_flow
+            with use_api(server):
+                if _interactive():
+                    with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
+                        report = asyncio.run(flow(sources, db, replay, refresh))
+                else:
                     report = asyncio.run(flow(sources, db, replay, refresh))
-            else:
-                report = asyncio.run(flow(sources, db, replay, refresh))
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError) as exc:
+    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
     if not STATE["quiet"]:
         _print_ingest(report)
@@ -157,14 +159,15 @@ def ingest(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db
 @app.command()
 def build(db: DbOption = SETTINGS.db) -> None:
     """Build the dbt project (seeds, models, tests) on the warehouse."""
-    from flows.pipeline import build_flow
-
     try:
-        with writer_lock(db, SETTINGS.lock_timeout):
-            outcome = build_flow(db)
+        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+            from flows.pipeline import build_flow
+
+            with use_api(server):
+                outcome = build_flow(db)
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (DbtBuildError, WarehouseError) as exc:
+    except (DbtBuildError, WarehouseError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
     _print_marts(db)
@@ -174,15 +177,16 @@ def build(db: DbOption = SETTINGS.db) -> None:
 def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db) -> None:
     """Re-extract every archived article page with the current extractors (no network), then rebuild."""
     _check_inputs(sources, None)
-    from flows.pipeline import build_flow, reparse_flow
-
     try:
-        with writer_lock(db, SETTINGS.lock_timeout):
-            report = reparse_flow(sources, db)
-            build_flow(db)
+        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+            from flows.pipeline import build_flow, reparse_flow
+
+            with use_api(server):
+                report = reparse_flow(sources, db)
+                build_flow(db)
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, WarehouseError, DbtBuildError) as exc:
+    except (SourcesFileError, WarehouseError, DbtBuildError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
     _print_ingest(report)
     _print_marts(db)

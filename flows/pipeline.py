@@ -63,6 +63,8 @@ async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[Fe
 async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPage],
                         hints: dict[str, DiscoveredLink], report: SourceReport, tally: health.Tally) -> None:
     """Extract article pages and load what they give, counting into the source's report."""
+    if not fresh:
+        return
     started = time.monotonic()
     results = await ctx.extract(fresh, source, hints)
     articles = [a for a, _ in results if a is not None]
@@ -250,20 +252,13 @@ def _reparse(sources: list[Source], db: Path) -> IngestReport:
 
 
 @flow(name="build")
-def build_flow(db: Path, force: bool = True) -> DbtOutcome | None:
-    """Build the dbt project (seeds, models, tests) on the warehouse, then publish the read-only copy.
-
-    Without `force`, a warehouse whose raw data and dbt project are as at the last build is left alone
-    (a re-run that found nothing new then costs no dbt build); returns None in that case.
-    """
+def build_flow(db: Path) -> DbtOutcome:
+    """Build the dbt project (seeds, models, tests) on the warehouse, then publish the read-only copy."""
     settings = Settings()
     run_id = flow_run.get_id() or uuid.uuid4().hex
     with writer_lock(db, settings.lock_timeout):
         with connect(db) as con:
             fingerprint = build_fingerprint(con)
-            if not force and up_to_date(con, fingerprint):
-                get_run_logger().info("nothing changed since the last build; the marts are up to date")
-                return None
             load.start_run(con, run_id, "build")
         status = "failed"
         try:
@@ -283,9 +278,14 @@ def build_flow(db: Path, force: bool = True) -> DbtOutcome | None:
 async def pipeline_flow(
     sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False
 ) -> IngestReport:
-    """Ingest, then build the marts; the warehouse stays locked for both, so no other run interleaves."""
+    """Ingest, then build the marts unless the raw data and the dbt project are as at the last build (a
+    re-run that found nothing new then costs no build); the warehouse stays locked for both."""
     with writer_lock(db, Settings().lock_timeout):
         report = await ingest_flow(sources_file, db, replay, refresh)
-        build_flow(db, force=False)
+        with connect(db) as con:
+            current = up_to_date(con, build_fingerprint(con))
+        if current:
+            get_run_logger().info("nothing changed since the last build; the marts are up to date")
+        else:
+            build_flow(db)
     return report
-

@@ -1,6 +1,7 @@
 """URL canonicalisation, so that one article is one row whatever URL reached it."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -11,6 +12,7 @@ TRACKING_PARAMS = frozenset(
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # discovery meets every known URL again on each run
 def canonicalize(url: str, base: str | None = None) -> str:
     """Absolute URL without fragment or tracking parameters, lower-case scheme and host, no default port."""
     if base:

@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from warehouse.load import pack_body
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 DRESDEN, KONSTANZ, LEIPZIG = "2935022", "2885679", "2879139"
@@ -44,14 +46,17 @@ def add_article(con: duckdb.DuckDBPyConnection, article_id: str, source: str, ur
     """Write an article as warehouse/load.py does: archive record, article row (replaced), version (appended)."""
     page_hash = "p" + digest
     # By name, so a column added to the raw schema later (with a default or nullable) does not break the test.
-    con.execute("insert into raw.pages by name select ? as url, ? as content_hash, ? as source_id, "
+    # The text tables declare no keys (warehouse/schema.sql): the loader keeps them, and so does this helper.
+    con.execute("insert into raw.pages by name select * from (select ? as url, ? as content_hash, ? as source_id, "
                 "? as requested_url, ? as final_url, 200 as status, 'text/html' as content_type, "
-                "'<html></html>' as body, 'article' as page_kind, ? as fetched_at, ? as run_id "
-                "on conflict do nothing", [url, page_hash, source, url, url, at, run])
+                "?::blob as body, 13 as body_chars, 'article' as page_kind, ? as fetched_at, ? as run_id) n "
+                "where not exists (select 1 from raw.pages p where p.url = n.url and p.content_hash = n.content_hash)",
+                [url, page_hash, source, url, url, pack_body("<html></html>"), at, run])
     con.execute("insert or replace into ops.http_state by name select ? as url, ? as source_id, "
                 "'article' as page_kind, ? as content_hash, 200 as last_status, ? as last_fetched, ? as run_id",
                 [url, source, page_hash, at, run])
-    con.execute("insert or replace into raw.articles by name select ? as article_id, ? as source_id, ? as url, "
+    con.execute("delete from raw.articles where article_id = ?", [article_id])
+    con.execute("insert into raw.articles by name select ? as article_id, ? as source_id, ? as url, "
                 "? as title, ? as body_text, ? as published_date, 'de' as language, ? as is_relevant, "
                 "0.5 as relevance_score, ? as content_hash, ? as simhash, ? as page_url, "
                 "? as page_content_hash, ? as fetch_run_id, 'x1' as extractor_version, ? as extracted_at, "
@@ -60,8 +65,9 @@ def add_article(con: duckdb.DuckDBPyConnection, article_id: str, source: str, ur
                  run, at, run])
     con.execute("insert into raw.article_versions by name select ? as article_id, ? as content_hash, ? as url, "
                 "? as title, ? as body_text, ? as published_date, ? as page_content_hash, ? as first_seen_at, "
-                "? as run_id on conflict do nothing",
-                [article_id, digest, url, title, body, published, page_hash, at, run])
+                "? as run_id where not exists (select 1 from raw.article_versions v where v.article_id = ? "
+                "and v.content_hash = ?)",
+                [article_id, digest, url, title, body, published, page_hash, at, run, article_id, digest])
 
 
 def add_run(con: duckdb.DuckDBPyConnection, run: str, at: dt.datetime, failed_sources: tuple[str, ...] = ()) -> None:

@@ -1,6 +1,7 @@
 """Fast batch inserts into DuckDB: rows go through a JSON-lines file and read_json, not row by row."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -33,22 +34,26 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     return value
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]],
-                conflict: str = "") -> None:
+                conflict: str = "", new_on: Sequence[str] = ()) -> None:
     """Insert rows (values in the table's column order) in one statement.
 
     `conflict` is appended to the INSERT (e.g. "on conflict do nothing"); the prefix "or replace" is used
-    when conflict == "replace".
+    when conflict == "replace". `new_on` names key columns of a table without a declared key: only rows
+    whose key is not in the table yet are inserted.
     """
     if not rows:
         return
     columns = _column_types(con, table)
-    struct = ", ".join(f"{json.dumps(name)}: '{kind}'" for name, kind in columns)
+    # JSON has no bytes: BLOB values travel as base64 text and are decoded in the SELECT.
+    struct = ", ".join(f"{json.dumps(name)}: '{'VARCHAR' if kind == 'BLOB' else kind}'" for name, kind in columns)
     handle, path = tempfile.mkstemp(prefix="stadtradar-bulk-", suffix=".jsonl")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -60,10 +65,15 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Seque
                 out.write("\n")
         verb = "insert or replace into" if conflict == "replace" else "insert into"
         suffix = "" if conflict == "replace" else conflict
-        names = ", ".join(json.dumps(name) for name, _ in columns)
+        names = ", ".join(f"from_base64({json.dumps(name)}) as {json.dumps(name)}" if kind == "BLOB"
+                          else json.dumps(name) for name, kind in columns)
+        where = ""
+        if new_on:
+            match = " and ".join(f"t.{json.dumps(k)} = j.{json.dumps(k)}" for k in new_on)
+            where = f"where not exists (select 1 from {table} t where {match})"
         con.execute(
             f"{verb} {table} select {names} from read_json(?, format = 'newline_delimited', "
-            f"columns = {{{struct}}}, maximum_object_size = {_max_object_bytes()}) {suffix}",
+            f"columns = {{{struct}}}, maximum_object_size = {_max_object_bytes()}) j {where} {suffix}",
             [path],
         )
     finally:

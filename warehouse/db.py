@@ -26,6 +26,8 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
         raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _create(path)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -40,7 +42,74 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             raise WarehouseError(f"{path}: cannot open: {exc}") from None
     if not read_only:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        _migrate(con)
     return con
+
+
+# Tables that had declared keys, and raw.pages with a text body, before their storage was made cheap to
+# checkpoint (see schema.sql).
+FORMERLY_KEYED = ("articles", "article_versions")
+ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group; a checkpoint rewrites the one it appended to
+MIGRATION_CHUNK = 500
+
+
+def _create(path: Path) -> None:
+    """Create an empty warehouse file with small row groups (DuckDB keeps the size in the file)."""
+    con = duckdb.connect()
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as warehouse (row_group_size {ROW_GROUP_ROWS})")
+        con.execute("detach warehouse")
+    finally:
+        con.close()
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Move a warehouse made before the text tables lost their declared keys and raw.pages its text body to
+    the current tables, in one transaction: rename each, create it anew from the schema, copy, drop the old."""
+    keyed = [name for (name,) in con.execute(
+        "select distinct table_name from duckdb_constraints() where schema_name = 'raw' "
+        "and constraint_type = 'PRIMARY KEY' and table_name in (select unnest(?))", [list(FORMERLY_KEYED)],
+    ).fetchall()]
+    text_body = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
+        "and column_name = 'body' and data_type = 'VARCHAR'").fetchone()[0] > 0
+    if not keyed and not text_body:
+        return
+    from warehouse.bulk import insert_rows
+    from warehouse.load import pack_body
+
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    con.execute("set memory_limit = '4GB'")  # one copy of the texts in one transaction, once
+    con.execute("begin transaction")
+    try:
+        old = [*keyed, *(["pages"] if text_body else [])]
+        for name in old:
+            con.execute(f"alter table raw.{name} rename to {name}_before_migration")
+        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        for name in keyed:
+            con.execute(f"insert into raw.{name} select * from raw.{name}_before_migration")
+        if text_body:
+            columns = [c for (c,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
+                "order by column_index").fetchall()]
+            body = columns.index("body")
+            select = ", ".join("body" if c == "body" else "length(body)" if c == "body_chars" else c
+                               for c in columns)
+            offset = 0
+            while chunk := con.execute(f"select {select} from raw.pages_before_migration order by rowid "
+                                       f"limit {MIGRATION_CHUNK} offset {offset}").fetchall():
+                insert_rows(con, "raw.pages", [[*r[:body], pack_body(r[body] or ""), *r[body + 1:]] for r in chunk])
+                offset += MIGRATION_CHUNK
+        for name in old:
+            con.execute(f"drop table raw.{name}_before_migration")
+        con.execute("commit")
+        con.execute("checkpoint")  # write the copies out while the higher limit still holds them
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute(f"set memory_limit = '{limit}'")
 
 
 def _memory_limit() -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +32,16 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def pack_body(text: str) -> bytes:
+    """A page body as raw.pages stores it: UTF-8, zlib-compressed."""
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack_body(stored: bytes | None) -> str:
+    """The text of a body stored by pack_body."""
+    return zlib.decompress(stored).decode("utf-8") if stored else ""
+
+
 def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], run_id: str) -> int:
     """Append new page bodies to the raw.pages archive and record each URL's HTTP state; returns bodies added.
 
@@ -44,7 +55,8 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
         if digest is not None:
             archive_rows.append([
                 url, digest, page.source_id, page.requested_url, page.final_url, page.status, page.content_type,
-                page.etag, page.last_modified, page.text, page.kind, page.fetched_at, run_id,
+                page.etag, page.last_modified, pack_body(page.text), len(page.text), page.kind, page.fetched_at,
+                run_id,
             ])
         state_rows.append([url, page.source_id, page.kind, page.etag, page.last_modified, digest, page.status,
                            page.fetched_at, run_id])
@@ -54,7 +66,7 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
     before = con.execute("select count(*) from raw.pages").fetchone()[0]
     con.execute("begin transaction")
     try:
-        insert_rows(con, "raw.pages", archive_rows, "on conflict do nothing")
+        insert_rows(con, "raw.pages", archive_rows, new_on=("url", "content_hash"))
         if state_rows:
             # A 304 keeps the validators and hash of the body we hold.
             insert_rows(
@@ -97,7 +109,7 @@ def archived_pages(con: duckdb.DuckDBPyConnection, kind: str = "article") -> lis
     ).fetchall()
     return [
         FetchedPage(source_id=r[0], requested_url=r[1], final_url=r[2], status=r[3], content_type=r[4] or "",
-                    text=r[5] or "", fetched_at=r[6], etag=r[7], last_modified=r[8], kind=kind)
+                    text=unpack_body(r[5]), fetched_at=r[6], etag=r[7], last_modified=r[8], kind=kind)
         for r in rows
     ]
 
@@ -121,18 +133,19 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
     )
     con.execute("begin transaction")
     try:
+        # Replace, keyed by article_id; the table declares no key (see warehouse/schema.sql).
+        con.execute("delete from raw.articles where article_id in (select unnest(?))", [ids])
         insert_rows(
             con, "raw.articles",
             [_article_row(a, extracted_at, run_id, fetch_runs.get(f"{a.page_url} {a.page_content_hash}", run_id))
              for a in by_id.values()],
-            "replace",
         )
         insert_rows(
             con, "raw.article_versions",
             [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser, a.record.body_text,
               a.record.published_date, a.record.modified_date, a.page_content_hash, extracted_at, run_id]
              for a in by_id.values()],
-            "on conflict do nothing",
+            new_on=("article_id", "content_hash"),
         )
         con.execute("delete from raw.mentions where article_id in (select unnest(?))", [ids])
         con.execute("delete from raw.events where article_id in (select unnest(?))", [ids])

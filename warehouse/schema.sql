@@ -1,10 +1,16 @@
 -- Raw layer of the Stadtradar warehouse: what the scrapers stored, one table per kind of record.
--- dbt reads only these tables (as sources); every write is an idempotent upsert on the primary key.
+-- dbt reads only these tables (as sources); every write is idempotent: an upsert on the primary key or, for
+-- the tables that hold page and article texts, a write the loader keys itself (see raw.pages).
 create schema if not exists raw;
 create schema if not exists ops;
 
 -- The archive: every distinct body fetched for a URL, append-only, so extraction can be re-run offline
 -- (`stadtradar reparse`) and earlier versions of a page stay readable. A body seen again adds no row.
+-- (url, content_hash) is its key, kept by the loader rather than declared: with a declared key DuckDB
+-- rewrites the table's texts at every checkpoint, which cost seconds and hundreds of MB per load at 10,000
+-- pages. The same holds for raw.articles and raw.article_versions; dbt tests all three keys on every build.
+-- Bodies are stored zlib-compressed (a quarter of the size): a checkpoint rewrites the row group it appended
+-- to, and warehouses are created with row groups of 2,048 rows, so that rewrite stays a few tens of MB.
 create table if not exists raw.pages (
     url            varchar not null,      -- canonical URL of the page as requested
     content_hash   varchar not null,      -- sha256 of the decoded body
@@ -15,11 +21,11 @@ create table if not exists raw.pages (
     content_type   varchar,
     etag           varchar,
     last_modified  varchar,
-    body           varchar,               -- decoded HTML/XML text
+    body           blob,                  -- decoded HTML/XML text, UTF-8, zlib-compressed (warehouse.load.page_body)
+    body_chars     integer,               -- length of the decoded text in characters
     page_kind      varchar not null,      -- article | listing | feed | sitemap
     fetched_at     timestamp not null,    -- first time this body was fetched
-    run_id         varchar not null,      -- the run that first fetched this body
-    primary key (url, content_hash)
+    run_id         varchar not null       -- the run that first fetched this body
 );
 
 -- HTTP state per URL, for conditional and incremental requests: the latest answer we got.
@@ -49,7 +55,7 @@ create table if not exists raw.sources (
 
 -- One row per article (keyed by canonical URL), as extracted from raw.pages.
 create table if not exists raw.articles (
-    article_id      varchar primary key,  -- sha1 of the canonical URL, 16 hex chars
+    article_id      varchar not null,     -- key: sha1 of the canonical URL, 16 hex chars
     source_id       varchar not null,
     url             varchar not null,     -- canonical URL
     title           varchar,
@@ -85,8 +91,7 @@ create table if not exists raw.article_versions (
     modified_date   date,
     page_content_hash varchar not null,
     first_seen_at   timestamp not null,
-    run_id          varchar not null,
-    primary key (article_id, content_hash)
+    run_id          varchar not null      -- key: (article_id, content_hash)
 );
 
 -- The gazetteer entries of every city mentioned at least once (reference data resolved in Python).

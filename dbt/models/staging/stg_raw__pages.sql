@@ -20,7 +20,7 @@ renamed as (
         nullif(etag, '') as etag,
         nullif(last_modified, '') as last_modified,
         lower(page_kind) as page_kind,
-        length(body) as body_length,
+        body_chars as body_length,
         cast(fetched_at as timestamp) as fetched_at,
         run_id
 

@@ -1,0 +1,100 @@
+"""The page archive: idempotent appends without a declared key, and the move of older warehouses to it."""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from scrapers.process import page_hash
+from scrapers.records import FetchedPage
+from warehouse import load
+from warehouse.db import SCHEMA_SQL, connect
+
+WHEN = dt.datetime(2026, 3, 4, 10, 0)
+
+
+def page(url: str, text: str, status: int = 200, kind: str = "article") -> FetchedPage:
+    return FetchedPage("dresden", url, url, status, "text/html; charset=utf-8", text, WHEN, etag='"e1"', kind=kind)
+
+
+def archive(db, pages):
+    with connect(db) as con:
+        return load.archive_pages(con, pages, "run-1")
+
+
+def rows(db) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("select url, content_hash, body from raw.pages order by url, fetched_at").fetchall()
+    return [(url, digest, load.unpack_body(body)) for url, digest, body in stored]
+
+
+def test_archive_appends_each_body_once_and_versions_a_changed_body(tmp_path):
+    db = tmp_path / "w.duckdb"
+    first = [page("https://www.dresden.de/a", "<p>eins</p>"), page("https://www.dresden.de/b", "<p>zwei</p>")]
+    assert archive(db, first) == 2
+    assert archive(db, first) == 0  # the same bodies again: nothing added
+    assert archive(db, [page("https://www.dresden.de/a#top", "<p>eins</p>")]) == 0  # same canonical URL
+    assert archive(db, [page("https://www.dresden.de/a", "<p>eins, geändert</p>")]) == 1
+    assert archive(db, [page("https://www.dresden.de/b", "", status=304)]) == 0
+    stored = rows(db)
+    assert [(url, body) for url, _, body in stored] == [
+        ("https://www.dresden.de/a", "<p>eins</p>"), ("https://www.dresden.de/a", "<p>eins, geändert</p>"),
+        ("https://www.dresden.de/b", "<p>zwei</p>")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        state = dict(con.execute("select url, content_hash from ops.http_state").fetchall())
+    assert state["https://www.dresden.de/b"] == stored[2][1]  # a 304 keeps the hash of the body we hold
+
+
+def test_one_batch_with_a_page_twice_adds_it_once(tmp_path):
+    db = tmp_path / "w.duckdb"
+    same = page("https://www.dresden.de/a", "<p>eins</p>")
+    assert archive(db, [same, same]) == 1
+    assert len(rows(db)) == 1
+
+
+def declared_keys(con, tables=("pages", "articles", "article_versions")) -> list[str]:
+    return sorted(t for (t,) in con.execute(
+        "select table_name from duckdb_constraints() where schema_name = 'raw' and constraint_type = 'PRIMARY KEY' "
+        "and table_name in (select unnest(?))", [list(tables)]).fetchall())
+
+
+def keyed_schema() -> str:
+    """The schema as it was before the text tables lost their declared keys and raw.pages its text body."""
+    schema = SCHEMA_SQL.read_text(encoding="utf-8")
+    for old, new in [
+        ("body           blob,", "body           varchar,"),
+        ("    body_chars     integer,               -- length of the decoded text in characters\n", ""),
+        ("run_id         varchar not null       -- the run that first fetched this body",
+         "run_id         varchar not null, primary key (url, content_hash)"),
+        ("article_id      varchar not null,     -- key: sha1", "article_id      varchar primary key, -- sha1"),
+        ("run_id          varchar not null      -- key: (article_id, content_hash)",
+         "run_id          varchar not null, primary key (article_id, content_hash)"),
+    ]:
+        assert old in schema
+        schema = schema.replace(old, new)
+    return schema
+
+
+def test_a_warehouse_with_keyed_text_tables_is_moved_without_losing_rows(tmp_path):
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(keyed_schema())
+        con.execute("insert into raw.pages values ('https://www.dresden.de/a', ?, 'dresden', "
+                    "'https://www.dresden.de/a', 'https://www.dresden.de/a', 200, 'text/html', null, null, "
+                    "'<p>alt</p>', 'article', now(), 'run-0')", [page_hash("<p>alt</p>")])
+        con.execute("insert into raw.articles (article_id, source_id, url, is_relevant, relevance_score, "
+                    "content_hash, page_url, page_content_hash, fetch_run_id, extractor_version, extracted_at, "
+                    "run_id) values ('a1', 'dresden', 'https://www.dresden.de/a', true, 3.0, 'h', "
+                    "'https://www.dresden.de/a', 'p', 'run-0', '1', now(), 'run-0')")
+        assert declared_keys(con) == ["article_versions", "articles", "pages"]
+
+    assert archive(db, [page("https://www.dresden.de/a", "<p>alt</p>"), page("https://www.dresden.de/c", "neu")]) == 1
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert declared_keys(con) == []
+        tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'")
+                  .fetchall()}
+        assert con.execute("select article_id, url from raw.articles").fetchall() == [("a1", "https://www.dresden.de/a")]
+        assert con.execute("select body_chars from raw.pages order by url").fetchall() == [(10,), (3,)]
+    assert not {t for t in tables if t.endswith("_before_migration")}
+    assert [(url, body) for url, _, body in rows(db)] == [("https://www.dresden.de/a", "<p>alt</p>"),
+                                                          ("https://www.dresden.de/c", "neu")]
