@@ -221,28 +221,35 @@ def reparse_flow(sources_file: Path, db: Path) -> IngestReport:
         return _reparse(sources, db)
 
 
-async def _reextract(ctx: _RunContext, sources: list[Source], pages: list[FetchedPage]) -> list[SourceReport]:
-    """Extract and load the archived pages again, source by source; they are archived already."""
+async def _reextract(ctx: _RunContext, sources: list[Source]) -> list[SourceReport]:
+    """Extract and load the archived pages again, source by source and batch by batch (read from the
+    archive per batch, so memory stays flat); they are archived already."""
     reports = []
+    size = ctx.settings.batch_size
     for source in sources:
-        mine = [p for p in pages if p.source_id == source.id]
         report, tally = SourceReport(source.id), health.Tally()
-        for i in range(0, len(mine), ctx.settings.batch_size):
-            await _extract_load(ctx, source, mine[i:i + ctx.settings.batch_size], {}, report, tally)
+        offset = 0
+        while pages := await asyncio.to_thread(_archived_batch, ctx.db, source.id, offset, size):
+            await _extract_load(ctx, source, pages, {}, report, tally)
+            offset += size
         await asyncio.to_thread(_finish_source, ctx, report, tally, [], 0)
         reports.append(report)
     return reports
+
+
+def _archived_batch(db: Path, source_id: str, offset: int, limit: int) -> list[FetchedPage]:
+    with connect(db) as con:
+        return load.archived_pages(con, source_id, offset, limit)
 
 
 def _reparse(sources: list[Source], db: Path) -> IngestReport:
     run_id = flow_run.get_id() or uuid.uuid4().hex
     with connect(db) as con:
         load.start_run(con, run_id, "reparse")
-        pages = load.archived_pages(con)
     ctx = _RunContext(db, run_id, Settings(), refresh=True)
     try:
         # One event loop for the whole re-extraction: the run context's locks belong to the loop they wait in.
-        reports = asyncio.run(_reextract(ctx, sources, pages))
+        reports = asyncio.run(_reextract(ctx, sources))
     finally:
         ctx.close()
     result = IngestReport(run_id, reports)

@@ -129,14 +129,21 @@ def test_bad_sql_and_bad_config_exit_1_with_a_clear_message(warehouse, tmp_path)
     assert refused.returncode == 1 and "key 'kind'" in refused.stderr and not (tmp_path / "x.duckdb").exists()
 
 
-def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path):
+def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path, monkeypatch):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(Path(warehouse["db"]).read_bytes())
+    with duckdb.connect(str(copy), read_only=True) as con:
+        extracted = con.execute("select count(*) from raw.articles").fetchone()[0]
+    monkeypatch.setenv("STADTRADAR_BATCH_SIZE", "2")  # the archive is read in batches: several per source
     done = stadtradar("reparse", "--sources", "sources.yml", "--db", str(copy), home=warehouse["home"])
     assert done.returncode == 0, done.stderr[-2000:]
     con = duckdb.connect(str(copy), read_only=True)
     try:
         assert con.execute("select count(*) from marts.articles").fetchone()[0] == warehouse["before"]["articles"]
+        reparse_run = con.execute("select run_id from ops.runs where flow = 'reparse'").fetchone()[0]
+        # Every article was extracted again by the reparse, none twice.
+        assert con.execute("select count(*), count(distinct article_id), count(*) filter (where run_id = ?) "
+                           "from raw.articles", [reparse_run]).fetchone() == (extracted,) * 3
     finally:
         con.close()
 

@@ -26,8 +26,8 @@ def _max_object_bytes() -> int:
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     schema, name = table.split(".")
     rows = con.execute(
-        "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ? "
-        "order by column_index", [schema, name]).fetchall()
+        "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? order by column_index", [schema, name]).fetchall()
     if not rows:
         raise ValueError(f"no table {table}")
     return rows

@@ -28,11 +28,22 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             _create(path)
+    con = _open(path, read_only, wait)
+    if not read_only:
+        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        if _older_format(con):
+            con.execute("checkpoint")  # fold the log into the file, which is then copied
+            con.close()
+            _rewrite_older_warehouse(path)
+            con = _open(path, read_only, wait)
+    return con
+
+
+def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": _memory_limit()})
-            break
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": _memory_limit()})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 mode = "read-only" if read_only else "for writing"
@@ -40,76 +51,77 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             time.sleep(0.2)
         except duckdb.Error as exc:
             raise WarehouseError(f"{path}: cannot open: {exc}") from None
-    if not read_only:
-        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
-        _migrate(con)
-    return con
 
 
-# Tables that had declared keys, and raw.pages with a text body, before their storage was made cheap to
-# checkpoint (see schema.sql).
-FORMERLY_KEYED = ("articles", "article_versions")
 ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group; a checkpoint rewrites the one it appended to
-MIGRATION_CHUNK = 500
+COPY_CHUNK = 500
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, alias: str = "warehouse", con: duckdb.DuckDBPyConnection | None = None) -> None:
     """Create an empty warehouse file with small row groups (DuckDB keeps the size in the file)."""
-    con = duckdb.connect()
+    own = con is None
+    con = con or duckdb.connect()
     try:
         quoted = str(path).replace("'", "''")
-        con.execute(f"attach '{quoted}' as warehouse (row_group_size {ROW_GROUP_ROWS})")
-        con.execute("detach warehouse")
+        con.execute(f"attach '{quoted}' as {alias} (row_group_size {ROW_GROUP_ROWS})")
+        if own:
+            con.execute(f"detach {alias}")
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Move a warehouse made before the text tables lost their declared keys and raw.pages its text body to
-    the current tables, in one transaction: rename each, create it anew from the schema, copy, drop the old."""
-    keyed = [name for (name,) in con.execute(
-        "select distinct table_name from duckdb_constraints() where schema_name = 'raw' "
-        "and constraint_type = 'PRIMARY KEY' and table_name in (select unnest(?))", [list(FORMERLY_KEYED)],
-    ).fetchall()]
-    text_body = con.execute(
+def _older_format(con: duckdb.DuckDBPyConnection) -> bool:
+    """A warehouse made before page bodies were compressed (and text tables lost their keys, and files
+    got small row groups): its raw.pages body is text."""
+    return con.execute(
         "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
         "and column_name = 'body' and data_type = 'VARCHAR'").fetchone()[0] > 0
-    if not keyed and not text_body:
-        return
+
+
+def _rewrite_older_warehouse(path: Path) -> None:
+    """Copy an older warehouse's raw and ops tables into a new file of the current format, then replace the
+    old file with it. The original stays untouched until the atomic replace, so a crash loses nothing; the
+    dbt models are rebuilt by the next build (ops.builds is not copied, so that build is not skipped)."""
     from warehouse.bulk import insert_rows
     from warehouse.load import pack_body
 
-    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    con.execute("set memory_limit = '4GB'")  # one copy of the texts in one transaction, once
-    con.execute("begin transaction")
+    fresh = path.with_name(f".{path.name}.rewrite")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect()
     try:
-        old = [*keyed, *(["pages"] if text_body else [])]
-        for name in old:
-            con.execute(f"alter table raw.{name} rename to {name}_before_migration")
+        quoted = str(path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as older (read_only)")
+        _create(fresh, "current", con)
+        con.execute("use current")
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
-        for name in keyed:
-            con.execute(f"insert into raw.{name} select * from raw.{name}_before_migration")
-        if text_body:
-            columns = [c for (c,) in con.execute(
-                "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
-                "order by column_index").fetchall()]
-            body = columns.index("body")
-            select = ", ".join("body" if c == "body" else "length(body)" if c == "body_chars" else c
-                               for c in columns)
-            offset = 0
-            while chunk := con.execute(f"select {select} from raw.pages_before_migration order by rowid "
-                                       f"limit {MIGRATION_CHUNK} offset {offset}").fetchall():
-                insert_rows(con, "raw.pages", [[*r[:body], pack_body(r[body] or ""), *r[body + 1:]] for r in chunk])
-                offset += MIGRATION_CHUNK
-        for name in old:
-            con.execute(f"drop table raw.{name}_before_migration")
-        con.execute("commit")
-        con.execute("checkpoint")  # write the copies out while the higher limit still holds them
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'older' "
+            "and schema_name in ('raw', 'ops') order by all").fetchall()
+        for schema, table in tables:
+            if (schema, table) in {("raw", "pages"), ("ops", "builds")}:
+                continue
+            con.execute(f"insert into current.{schema}.{table} by name select * from older.{schema}.{table}")
+        columns = [c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'current' and schema_name = 'raw' "
+            "and table_name = 'pages' order by column_index").fetchall()]
+        select = ", ".join("length(body)" if c == "body_chars" else c for c in columns)
+        body = columns.index("body")
+        offset = 0
+        while chunk := con.execute(f"select {select} from older.raw.pages order by rowid "
+                                   f"limit {COPY_CHUNK} offset {offset}").fetchall():
+            insert_rows(con, "raw.pages", [[*r[:body], pack_body(r[body] or ""), *r[body + 1:]] for r in chunk])
+            offset += COPY_CHUNK
+        con.execute("checkpoint current")
+        con.execute("use memory")
+        con.execute("detach current")
+        con.execute("detach older")
     except BaseException:
-        con.execute("rollback")
+        fresh.unlink(missing_ok=True)
         raise
     finally:
-        con.execute(f"set memory_limit = '{limit}'")
+        con.close()
+    fresh.replace(path)
 
 
 def _memory_limit() -> str:

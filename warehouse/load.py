@@ -98,14 +98,17 @@ def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, 
     return {url: KnownPage(url, fetched, etag, modified, digest) for url, fetched, etag, modified, digest in rows}
 
 
-def archived_pages(con: duckdb.DuckDBPyConnection, kind: str = "article") -> list[FetchedPage]:
-    """The latest archived body of every page of one kind, for re-extraction without the network."""
+def archived_pages(con: duckdb.DuckDBPyConnection, source_id: str, offset: int = 0, limit: int = 50,
+                   kind: str = "article") -> list[FetchedPage]:
+    """One page (in URL order) of the latest archived bodies of a source's pages of one kind, for
+    re-extraction without the network; paged, so a source of any size is never in memory at once."""
     rows = con.execute(
         """select p.source_id, p.requested_url, p.final_url, p.status, p.content_type, p.body, p.fetched_at,
                   p.etag, p.last_modified
            from raw.pages p join ops.http_state s on s.url = p.url and s.content_hash = p.content_hash
-           where p.page_kind = ? and p.status = 200 order by p.url""",
-        [kind],
+           where p.source_id = ? and p.page_kind = ? and p.status = 200
+           order by p.url limit ? offset ?""",
+        [source_id, kind, limit, offset],
     ).fetchall()
     return [
         FetchedPage(source_id=r[0], requested_url=r[1], final_url=r[2], status=r[3], content_type=r[4] or "",
