@@ -27,3 +27,12 @@ def test_a_failing_model_fails_the_build_and_says_which(tmp_path):
     with pytest.raises(DbtBuildError) as caught:
         run_dbt(db, "build")
     assert "stg_raw__events" in str(caught.value) and str(db) in str(caught.value)
+
+
+def test_a_build_out_of_memory_says_which_setting_to_raise(tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    monkeypatch.setenv("STADTRADAR_DBT_MEMORY_LIMIT", "1MB")  # too little for anything
+    with pytest.raises(DbtBuildError) as caught:
+        run_dbt(db, "build")
+    assert "Out of Memory" in str(caught.value) and "STADTRADAR_DBT_MEMORY_LIMIT" in str(caught.value)
