@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -115,20 +117,29 @@ def _print_marts(db: Path) -> None:
         con.close()
 
 
+@contextlib.contextmanager
+def _writing_run(db: Path) -> Iterator[None]:
+    """Hold the warehouse's writer lock, then start Prefect's API and import the pipeline while it boots."""
+    # The lock comes first: a waiting run should not also start (and contend for) a Prefect server.
+    with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+        import flows.pipeline  # noqa: F401 - imported here, while the server boots, not after it answers
+
+        with use_api(server):
+            yield
+
+
 def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool) -> None:
     _check_inputs(sources, replay)
     try:
-        # Taken before Prefect starts: a waiting run should not also start (and contend for) a Prefect server.
-        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+        with _writing_run(db):
             from flows.pipeline import ingest_flow, pipeline_flow
 
             flow = pipeline_flow if build else ingest_flow
-            with use_api(server):
-                if _interactive():
-                    with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
-                        report = asyncio.run(flow(sources, db, replay, refresh))
-                else:
+            if _interactive():
+                with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
                     report = asyncio.run(flow(sources, db, replay, refresh))
+            else:
+                report = asyncio.run(flow(sources, db, replay, refresh))
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError, ApiServerError) as exc:
@@ -160,11 +171,10 @@ def ingest(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db
 def build(db: DbOption = SETTINGS.db) -> None:
     """Build the dbt project (seeds, models, tests) on the warehouse."""
     try:
-        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+        with _writing_run(db):
             from flows.pipeline import build_flow
 
-            with use_api(server):
-                outcome = build_flow(db)
+            outcome = build_flow(db)
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (DbtBuildError, WarehouseError, ApiServerError) as exc:
@@ -178,12 +188,11 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
     """Re-extract every archived article page with the current extractors (no network), then rebuild."""
     _check_inputs(sources, None)
     try:
-        with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+        with _writing_run(db):
             from flows.pipeline import build_flow, reparse_flow
 
-            with use_api(server):
-                report = reparse_flow(sources, db)
-                build_flow(db)
+            report = reparse_flow(sources, db)
+            build_flow(db)
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, WarehouseError, DbtBuildError, ApiServerError) as exc:

@@ -57,18 +57,19 @@ ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group; a checkpoint rewrites the 
 COPY_CHUNK = 500
 
 
-def _create(path: Path, alias: str = "warehouse", con: duckdb.DuckDBPyConnection | None = None) -> None:
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, options: str = "") -> None:
+    quoted = str(path).replace("'", "''")
+    con.execute(f"attach '{quoted}' as {alias}" + (f" ({options})" if options else ""))
+
+
+def _attach_new(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     """Create an empty warehouse file with small row groups (DuckDB keeps the size in the file)."""
-    own = con is None
-    con = con or duckdb.connect()
-    try:
-        quoted = str(path).replace("'", "''")
-        con.execute(f"attach '{quoted}' as {alias} (row_group_size {ROW_GROUP_ROWS})")
-        if own:
-            con.execute(f"detach {alias}")
-    finally:
-        if own:
-            con.close()
+    _attach(con, path, alias, f"row_group_size {ROW_GROUP_ROWS}")
+
+
+def _create(path: Path) -> None:
+    with duckdb.connect() as con:
+        _attach_new(con, path, "warehouse")
 
 
 def _older_format(con: duckdb.DuckDBPyConnection) -> bool:
@@ -90,9 +91,8 @@ def _rewrite_older_warehouse(path: Path) -> None:
     fresh.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
-        quoted = str(path).replace("'", "''")
-        con.execute(f"attach '{quoted}' as older (read_only)")
-        _create(fresh, "current", con)
+        _attach(con, path, "older", "read_only")
+        _attach_new(con, fresh, "current")
         con.execute("use current")
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         tables = con.execute(
