@@ -5,10 +5,12 @@ Usage (from the project root): .venv/bin/python benchmarks/run_bench.py [--sizes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,11 +128,12 @@ def _rss_kb(pid: int) -> int:
 
 
 def run_cli(args: list[str], db: Path, prefect_home: Path, servers: list[SiteServer], log: Path,
-            timeout: float) -> dict:
+            timeout: float, extra_env: dict[str, str] | None = None) -> dict:
     """Run `stadtradar ARGS` on warehouse DB in a fresh wrapper child; wall time, peak RSS, CPU, requests served,
     and the phase split the run recorded in the warehouse's ops tables."""
     exe = PROJECT / ".venv" / "bin" / "stadtradar"
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "CI": "true", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "CI": "true", "PREFECT_LOGGING_LEVEL": "WARNING",
+           **(extra_env or {})}
     before = [s.snapshot() for s in servers]
     report = log.with_suffix(".rusage.json")
     load_before = os.getloadavg()[0]
@@ -298,14 +301,19 @@ def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Pat
 
         db = work / "warehouse.duckdb"
         split_db = work / "split.duckdb"
-        runs = [("cold", ["run"], db), ("warm", ["run"], db)]
+        # cold and warm run as one user would, in one PREFECT_HOME: the warm run finds the Prefect API server
+        # the cold run left running. warm_new_api repeats it with a server of its own (booted and stopped).
+        runs = [("cold", ["run"], db, "user", {}), ("warm", ["run"], db, "user", {}),
+                ("warm_new_api", ["run"], db, "user", {"STADTRADAR_API_IDLE_SECONDS": "0"})]
         if args.split:
-            runs = [("cold_ingest", ["ingest"], split_db), ("cold_build", ["build"], split_db), *runs]
-        for label, command, target in runs:
-            home = work / f"prefect-{label}"
-            shutil.copytree(template, home)
+            runs = [("cold_ingest", ["ingest"], split_db, "split", {}),
+                    ("cold_build", ["build"], split_db, "split", {}), *runs]
+        for label, command, target, home_name, extra_env in runs:
+            home = work / f"prefect-{home_name}"
+            if not home.exists():
+                shutil.copytree(template, home)
             cli = [*command, "--db", str(target)] + (["--sources", str(sources_file)] if command != ["build"] else [])
-            run = run_cli(cli, target, home, servers, work / f"{label}.log", args.timeout)
+            run = run_cli(cli, target, home, servers, work / f"{label}.log", args.timeout, extra_env)
             result[label] = run
             print(f"[{size}] {label}: rc {run['rc']}, {run['wall_s']:.1f}s, rss {run['max_rss_mb']:.0f} MB "
                   f"(tree {run['tree_peak_rss_mb']:.0f} MB), requests {run['requests'].get('total', 0)} "
@@ -322,6 +330,16 @@ def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Pat
     finally:
         for server in servers:
             server.stop()
+        stop_lingering_api_servers(work)
+
+
+def stop_lingering_api_servers(work: Path) -> None:
+    """Stop the Prefect API servers the runs left running (they would stop themselves after minutes)."""
+    from flows.api_server import STATE_FILE
+
+    for state in work.glob(f"prefect-*/{STATE_FILE}"):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            os.kill(int(json.loads(state.read_text())["pid"]), signal.SIGTERM)
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -343,6 +361,8 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
             f"{cold['cpu_s'] / cold['wall_s']:.2f}" if cold.get("cpu_s") else "-",
             f"{1000 * cold['cpu_s'] / articles:.0f}" if (articles := r["warehouse"].get("raw.articles")) else "-",
             f"{warm['wall_s']:.1f}", f"{warm['wall_s'] / cold['wall_s']:.1%}",
+            f"{fresh['wall_s']:.1f} ({fresh['wall_s'] / cold['wall_s']:.1%})" if (fresh := r.get("warm_new_api"))
+            else "-",
             f"{warm['requests'].get('total', 0)} / {warm['requests'].get('article:200', 0)}",
             f"{cold['max_rss_mb']:.0f} / {cold['tree_peak_rss_mb']:.0f}",
             f"{wh.get('raw.articles', '-')} / {wh.get('marts.articles', '-')}",
@@ -366,7 +386,7 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
 
 HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit", "ingest s",
           "fetch/archive/extract/load sum s", "... max source s", "dbt cold / warm s", "start+stop cold / warm s",
-          "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold", "warm req / art", "rss MB run / tree",
+          "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold", "warm, new API s", "warm req / art", "rss MB run / tree",
           "articles raw / marts"]
 
 

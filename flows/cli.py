@@ -122,7 +122,11 @@ def _writing_run(db: Path) -> Iterator[None]:
     """Hold the warehouse's writer lock, then start Prefect's API and import the pipeline while it boots."""
     # The lock comes first: a waiting run should not also start (and contend for) a Prefect server.
     with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
-        import flows.pipeline  # noqa: F401 - imported here, while the server boots, not after it answers
+        # Imported here, while the server boots, not after it answers; Prefect imports fastapi.encoders (0.2 s)
+        # to send the first flow's parameters.
+        import fastapi.encoders  # noqa: F401
+
+        import flows.pipeline  # noqa: F401
 
         with use_api(server):
             yield

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -9,6 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from scrapers.config import Settings, Source
+
+# Commands started by tests stop their Prefect API server with them instead of leaving one per test behind
+# (tests/test_api_server.py covers the lingering server on its own).
+os.environ["STADTRADAR_API_IDLE_SECONDS"] = "0"
 
 
 @dataclass

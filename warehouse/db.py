@@ -29,14 +29,25 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
         if not path.exists():
             _create(path)
     con = _open(path, read_only, wait)
-    if not read_only:
+    if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         if _older_format(con):
             con.execute("checkpoint")  # fold the log into the file, which is then copied
             con.close()
             _rewrite_older_warehouse(path)
             con = _open(path, read_only, wait)
+        _CURRENT_FILES.add(_file_identity(path))
     return con
+
+
+# Files this process has brought to the current schema. A run opens the warehouse for every batch; applying
+# the schema each time cost half of an open. A replaced or re-created file has another identity.
+_CURRENT_FILES: set[tuple[str, int, int]] = set()
+
+
+def _file_identity(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_dev, stat.st_ino
 
 
 def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
@@ -68,6 +79,7 @@ def _attach_new(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
 
 
 def _create(path: Path) -> None:
+    _CURRENT_FILES.difference_update({f for f in _CURRENT_FILES if f[0] == str(path.resolve())})
     with duckdb.connect() as con:
         _attach_new(con, path, "warehouse")
 
