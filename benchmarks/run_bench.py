@@ -83,14 +83,17 @@ class TreeRss:
 
     def __init__(self, pid: int, interval: float = 0.25):
         self.pid, self.interval, self.peak_mb = pid, interval, 0.0
+        self.largest: list[tuple[float, int]] = []  # (seconds, MB of the largest process): where peaks happen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        started = time.monotonic()
         while not self._stop.wait(self.interval):
-            total = sum(_rss_kb(p) for p in _descendants(self.pid))
-            self.peak_mb = max(self.peak_mb, total / 1024)
+            sizes = [_rss_kb(p) for p in _descendants(self.pid)]
+            self.peak_mb = max(self.peak_mb, sum(sizes) / 1024)
+            self.largest.append((round(time.monotonic() - started, 2), max(sizes, default=0) // 1024))
 
     def stop(self) -> float:
         self._stop.set()
@@ -157,7 +160,8 @@ def run_cli(args: list[str], db: Path, prefect_home: Path, servers: list[SiteSer
         requests.update(s.snapshot() - b)
     return {
         "args": args, "rc": usage["rc"], "wall_s": usage["wall_s"], "max_rss_mb": usage.get("max_rss_mb"),
-        "tree_peak_rss_mb": tree_peak, "cpu_s": usage.get("cpu_s"), "requests": dict(requests),
+        "tree_peak_rss_mb": tree_peak, "largest_rss_series": sampler.largest, "cpu_s": usage.get("cpu_s"),
+        "requests": dict(requests),
         "phases": phases, "load_avg_before": load_before, "load_avg_after": os.getloadavg()[0],
         "log_tail": log.read_text(errors="replace")[-1500:],
     }
