@@ -21,7 +21,7 @@ create table if not exists raw.pages (
     content_type   varchar,
     etag           varchar,
     last_modified  varchar,
-    body           blob,                  -- decoded HTML/XML text, UTF-8, zlib-compressed (warehouse.load.page_body)
+    body           blob,                  -- decoded HTML/XML text, UTF-8, zlib-compressed (warehouse.load.pack_body)
     body_chars     integer,               -- length of the decoded text in characters
     page_kind      varchar not null,      -- article | listing | feed | sitemap
     fetched_at     timestamp not null,    -- first time this body was fetched
