@@ -55,15 +55,17 @@ async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[Fe
     """Archive pages (before parsing, so a parser crash loses nothing), extract what is new, load it."""
     started = time.monotonic()
     async with ctx.db_lock:
-        await asyncio.to_thread(_archive, ctx.db, pages, ctx.run_id)
+        archived = await asyncio.to_thread(_archive, ctx.db, pages, ctx.run_id)
     report.timings["archive"] += time.monotonic() - started
     await _extract_load(ctx, source, pages_to_parse(pages, known, page_hash, reparse=ctx.refresh), crawl.hints,
-                        report, tally)
+                        report, tally, archived)
 
 
 async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPage],
-                        hints: dict[str, DiscoveredLink], report: SourceReport, tally: health.Tally) -> None:
-    """Extract article pages and load what they give, counting into the source's report."""
+                        hints: dict[str, DiscoveredLink], report: SourceReport, tally: health.Tally,
+                        archived: set[tuple[str, str]] | None = None) -> None:
+    """Extract article pages and load what they give, counting into the source's report; `archived` are
+    the pages this run has just added to the archive."""
     if not fresh:
         return
     started = time.monotonic()
@@ -73,7 +75,8 @@ async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPag
     report.timings["extract"] += time.monotonic() - started
     started = time.monotonic()
     async with ctx.db_lock:
-        counts = await asyncio.to_thread(_load, ctx.db, articles, errors, ctx.run_id, report.source_id)
+        counts = await asyncio.to_thread(_load, ctx.db, articles, errors, ctx.run_id, report.source_id,
+                                         archived or set())
     report.timings["load"] += time.monotonic() - started
     report.parsed += len(fresh)
     report.articles += len(articles)
@@ -83,15 +86,15 @@ async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPag
     tally.add(articles)
 
 
-def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> None:
-    with connect(db) as con:
-        load.archive_pages(con, pages, run_id)
+def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> set[tuple[str, str]]:
+    with connect(db, merge_row_groups=False) as con:
+        return load.archive_pages(con, pages, run_id)
 
 
 def _load(db: Path, articles: list[ProcessedArticle], errors: list[FetchError], run_id: str,
-          source_id: str) -> load.LoadCounts:
-    with connect(db) as con:
-        counts = load.load_articles(con, articles, run_id)
+          source_id: str, archived: set[tuple[str, str]]) -> load.LoadCounts:
+    with connect(db, merge_row_groups=False) as con:
+        counts = load.load_articles(con, articles, run_id, archived)
         load.append_errors(con, errors, source_id, run_id)
         return counts
 

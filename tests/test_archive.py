@@ -31,11 +31,11 @@ def rows(db) -> list[tuple]:
 def test_archive_appends_each_body_once_and_versions_a_changed_body(tmp_path):
     db = tmp_path / "w.duckdb"
     first = [page("https://www.dresden.de/a", "<p>eins</p>"), page("https://www.dresden.de/b", "<p>zwei</p>")]
-    assert archive(db, first) == 2
-    assert archive(db, first) == 0  # the same bodies again: nothing added
-    assert archive(db, [page("https://www.dresden.de/a#top", "<p>eins</p>")]) == 0  # same canonical URL
-    assert archive(db, [page("https://www.dresden.de/a", "<p>eins, geändert</p>")]) == 1
-    assert archive(db, [page("https://www.dresden.de/b", "", status=304)]) == 0
+    assert len(archive(db, first)) == 2
+    assert not archive(db, first)  # the same bodies again: nothing added
+    assert not archive(db, [page("https://www.dresden.de/a#top", "<p>eins</p>")])  # same canonical URL
+    assert len(archive(db, [page("https://www.dresden.de/a", "<p>eins, geändert</p>")])) == 1
+    assert not archive(db, [page("https://www.dresden.de/b", "", status=304)])
     stored = rows(db)
     assert [(url, body) for url, _, body in stored] == [
         ("https://www.dresden.de/a", "<p>eins</p>"), ("https://www.dresden.de/a", "<p>eins, geändert</p>"),
@@ -48,7 +48,7 @@ def test_archive_appends_each_body_once_and_versions_a_changed_body(tmp_path):
 def test_one_batch_with_a_page_twice_adds_it_once(tmp_path):
     db = tmp_path / "w.duckdb"
     same = page("https://www.dresden.de/a", "<p>eins</p>")
-    assert archive(db, [same, same]) == 1
+    assert len(archive(db, [same, same])) == 1
     assert len(rows(db)) == 1
 
 
@@ -82,13 +82,16 @@ def test_an_older_warehouse_is_rewritten_in_the_current_format_without_losing_ro
         con.execute("insert into raw.pages values ('https://www.dresden.de/a', ?, 'dresden', "
                     "'https://www.dresden.de/a', 'https://www.dresden.de/a', 200, 'text/html', null, null, "
                     "'<p>alt</p>', 'article', now(), 'run-0')", [page_hash("<p>alt</p>")])
+        con.execute("insert into ops.http_state values ('https://www.dresden.de/a', 'dresden', 'article', null, "
+                    "null, ?, 200, now(), 'run-0')", [page_hash("<p>alt</p>")])
         con.execute("insert into raw.articles (article_id, source_id, url, is_relevant, relevance_score, "
                     "content_hash, page_url, page_content_hash, fetch_run_id, extractor_version, extracted_at, "
                     "run_id) values ('a1', 'dresden', 'https://www.dresden.de/a', true, 3.0, 'h', "
                     "'https://www.dresden.de/a', 'p', 'run-0', '1', now(), 'run-0')")
         assert declared_keys(con) == ["article_versions", "articles", "pages"]
 
-    assert archive(db, [page("https://www.dresden.de/a", "<p>alt</p>"), page("https://www.dresden.de/c", "neu")]) == 1
+    added = archive(db, [page("https://www.dresden.de/a", "<p>alt</p>"), page("https://www.dresden.de/c", "neu")])
+    assert added == {("https://www.dresden.de/c", page_hash("neu"))}
     with duckdb.connect(str(db), read_only=True) as con:
         assert declared_keys(con) == []
         tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'")
@@ -98,3 +101,32 @@ def test_an_older_warehouse_is_rewritten_in_the_current_format_without_losing_ro
     assert tables == {"pages", "sources", "articles", "article_versions", "cities", "mentions", "events"}
     assert [(url, body) for url, _, body in rows(db)] == [("https://www.dresden.de/a", "<p>alt</p>"),
                                                           ("https://www.dresden.de/c", "neu")]
+
+
+def test_a_body_that_comes_back_is_not_archived_twice(tmp_path):
+    db = tmp_path / "w.duckdb"
+    url = "https://www.dresden.de/a"
+    assert len(archive(db, [page(url, "<p>eins</p>")])) == 1
+    assert len(archive(db, [page(url, "<p>zwei</p>")])) == 1
+    assert not archive(db, [page(url, "<p>eins</p>")])  # the first version again: held, though not the latest
+    assert len(rows(db)) == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        latest = con.execute("select content_hash from ops.http_state where url = ?", [url]).fetchone()[0]
+    assert latest == page_hash("<p>eins</p>")
+
+
+def row_groups(db, table: str) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select count(distinct row_group_id) from pragma_storage_info('{table}')").fetchone()[0]
+
+
+def test_archive_batches_stay_row_groups_of_their_own_only_when_asked(tmp_path):
+    # The archive opens the warehouse with merge_row_groups=False so that a checkpoint never rewrites the
+    # bodies of earlier batches; other writes keep DuckDB's merging.
+    for merge, expected in ((False, 3), (True, 1)):
+        db = tmp_path / f"merge-{merge}.duckdb"
+        for batch in range(3):
+            with connect(db, merge_row_groups=merge) as con:
+                load.archive_pages(con, [page(f"https://www.dresden.de/{batch}-{i}", f"<p>{batch} {i}</p>")
+                                         for i in range(5)], f"run-{batch}")
+        assert row_groups(db, "raw.pages") == expected

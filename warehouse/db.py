@@ -15,11 +15,18 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used; the message names the file."""
 
 
-def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool = False, wait: float = 30.0,
+            merge_row_groups: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a writable connection creates the file and the raw schema if needed.
 
     DuckDB lets one process write or several read, never both; a run opens the file only for each
     load's commit, so a conflicting open is retried for up to `wait` seconds before it is an error.
+
+    `merge_row_groups=False` is for appending wide rows (page bodies, article texts) in small batches.
+    DuckDB gives each append a row group of its own and, at the checkpoint that closes the connection,
+    merges it into the one before; that rewrites the earlier group's texts every time (about 120 MB of
+    memory when it holds 2,000 pages). Without the merge a batch stays a group of its own and the
+    checkpoint writes only it; a group whose rows were all replaced is still dropped.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -29,6 +36,8 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
         if not path.exists():
             _create(path)
     con = _open(path, read_only, wait)
+    if not merge_row_groups:
+        con.execute("set max_vacuum_tasks = 0")  # the merges are the checkpoint's vacuum tasks
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         if _older_format(con):
@@ -36,6 +45,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             con.close()
             _rewrite_older_warehouse(path)
             con = _open(path, read_only, wait)
+            con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # what the schema derives from the copied rows
         _CURRENT_FILES.add(_file_identity(path))
     return con
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -42,8 +42,10 @@ def unpack_body(stored: bytes | None) -> str:
     return zlib.decompress(stored).decode("utf-8") if stored else ""
 
 
-def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], run_id: str) -> int:
-    """Append new page bodies to the raw.pages archive and record each URL's HTTP state; returns bodies added.
+def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], run_id: str
+                  ) -> set[tuple[str, str]]:
+    """Append new page bodies to the raw.pages archive and record each URL's HTTP state; returns the
+    (url, content_hash) keys of the bodies added.
 
     The archive is append-only: a body already archived for a URL adds nothing, a changed body adds a
     version. A 304 answer only refreshes the HTTP state.
@@ -63,10 +65,10 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
     # One statement must not carry a key twice (a page reached by two paths in one batch): keep the last.
     archive_rows = list({(r[0], r[1]): r for r in archive_rows}.values())
     state_rows = list({r[0]: r for r in state_rows}.values())
-    before = con.execute("select count(*) from raw.pages").fetchone()[0]
+    archive_rows = _not_archived(con, archive_rows)
     con.execute("begin transaction")
     try:
-        insert_rows(con, "raw.pages", archive_rows, new_on=("url", "content_hash"))
+        insert_rows(con, "raw.pages", archive_rows)
         if state_rows:
             # A 304 keeps the validators and hash of the body we hold.
             insert_rows(
@@ -83,7 +85,25 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
     except BaseException:
         con.execute("rollback")
         raise
-    return con.execute("select count(*) from raw.pages").fetchone()[0] - before
+    return {(r[0], r[1]) for r in archive_rows}
+
+
+def _not_archived(con: duckdb.DuckDBPyConnection, rows: list[list]) -> list[list]:
+    """The archive rows whose (url, content_hash) raw.pages does not hold yet.
+
+    ops.http_state (small, keyed) answers for almost every page: a URL it has never seen has no body in the
+    archive, and a body with the hash it holds is archived (both tables are written in one transaction).
+    Only a body that differs from the latest one is looked up in raw.pages (it may be an earlier version
+    coming back), because scanning raw.pages, kept in one small row group per batch, costs a block per batch.
+    """
+    if not rows:
+        return rows
+    latest = dict(con.execute("select url, content_hash from ops.http_state where url in (select unnest(?))",
+                              [[r[0] for r in rows]]).fetchall())
+    changed = [r[0] for r in rows if r[0] in latest and latest[r[0]] != r[1]]
+    earlier = set(con.execute("select url, content_hash from raw.pages where url in (select unnest(?))",
+                              [changed]).fetchall()) if changed else set()
+    return [r for r in rows if (r[0] not in latest or latest[r[0]] != r[1]) and (r[0], r[1]) not in earlier]
 
 
 def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, KnownPage]:
@@ -117,41 +137,48 @@ def archived_pages(con: duckdb.DuckDBPyConnection, source_id: str, offset: int =
     ]
 
 
-def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticle], run_id: str) -> LoadCounts:
-    """Upsert articles with their mentions and events in one transaction; returns new/updated/unchanged."""
+def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticle], run_id: str,
+                  archived_now: Collection[tuple[str, str]] = frozenset()) -> LoadCounts:
+    """Upsert articles with their mentions and events in one transaction; returns new/updated/unchanged.
+
+    `archived_now` are the (url, content_hash) keys of pages archived by this run: their fetch run is this
+    run, so only the other pages are looked up in raw.pages.
+    """
     if not articles:
         return LoadCounts()
     by_id = {a.article_id: a for a in articles}  # one page may be reached twice; keep one record
     ids = list(by_id)
-    existing = dict(
-        con.execute("select article_id, content_hash from raw.articles where article_id in (select unnest(?))", [ids])
-        .fetchall()
-    )
+    existing = dict(con.execute(
+        "select article_id, content_hash from ops.article_index where article_id in (select unnest(?))", [ids]
+    ).fetchall())
+    held = [i for i in ids if i in existing]  # only these have rows to replace, so only these cost a scan
     extracted_at = now()
+    earlier = [a.page_url for a in by_id.values() if (a.page_url, a.page_content_hash) not in archived_now]
     fetch_runs = dict(
         con.execute(
-            "select url || ' ' || content_hash, run_id from raw.pages where url in (select unnest(?))",
-            [[a.page_url for a in by_id.values()]],
+            "select url || ' ' || content_hash, run_id from raw.pages where url in (select unnest(?))", [earlier]
         ).fetchall()
-    )
+    ) if earlier else {}
     con.execute("begin transaction")
     try:
         # Replace, keyed by article_id; the table declares no key (see warehouse/schema.sql).
-        con.execute("delete from raw.articles where article_id in (select unnest(?))", [ids])
+        if held:
+            for table in ("raw.articles", "raw.mentions", "raw.events"):
+                con.execute(f"delete from {table} where article_id in (select unnest(?))", [held])
         insert_rows(
             con, "raw.articles",
             [_article_row(a, extracted_at, run_id, fetch_runs.get(f"{a.page_url} {a.page_content_hash}", run_id))
              for a in by_id.values()],
         )
-        insert_rows(
-            con, "raw.article_versions",
-            [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser, a.record.body_text,
-              a.record.published_date, a.record.modified_date, a.page_content_hash, extracted_at, run_id]
-             for a in by_id.values()],
-            new_on=("article_id", "content_hash"),
-        )
-        con.execute("delete from raw.mentions where article_id in (select unnest(?))", [ids])
-        con.execute("delete from raw.events where article_id in (select unnest(?))", [ids])
+        versions = [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser,
+                     a.record.body_text, a.record.published_date, a.record.modified_date, a.page_content_hash,
+                     extracted_at, run_id] for a in by_id.values() if existing.get(a.article_id) != a.content_hash]
+        # An article new to the index has no version yet; a changed one may return to an earlier version.
+        insert_rows(con, "raw.article_versions", [v for v in versions if v[0] not in existing])
+        insert_rows(con, "raw.article_versions", [v for v in versions if v[0] in existing],
+                    new_on=("article_id", "content_hash"))
+        insert_rows(con, "ops.article_index", [[a.article_id, a.content_hash] for a in by_id.values()],
+                    "replace")
         mention_rows, event_rows, places = [], [], {}
         for a in by_id.values():
             places.update(a.places)
