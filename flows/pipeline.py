@@ -87,13 +87,13 @@ async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPag
 
 
 def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> set[tuple[str, str]]:
-    with connect(db, merge_row_groups=False) as con:
+    with connect(db) as con:
         return load.archive_pages(con, pages, run_id)
 
 
 def _load(db: Path, articles: list[ProcessedArticle], errors: list[FetchError], run_id: str,
           source_id: str, archived: set[tuple[str, str]]) -> load.LoadCounts:
-    with connect(db, merge_row_groups=False) as con:
+    with connect(db) as con:
         counts = load.load_articles(con, articles, run_id, archived)
         load.append_errors(con, errors, source_id, run_id)
         return counts

@@ -13,8 +13,8 @@ from warehouse.db import connect
 URLS = sorted(EXPECTED)[:3]
 
 
-def load_batch(db, articles, merge: bool = False) -> load.LoadCounts:
-    with connect(db, merge_row_groups=merge) as con:
+def load_batch(db, articles) -> load.LoadCounts:
+    with connect(db) as con:
         return load.load_articles(con, articles, "run-1")
 
 
@@ -42,7 +42,7 @@ def test_reloading_replaces_rows_and_versions_only_a_changed_text(tmp_path):
 def test_a_warehouse_from_before_the_article_index_gets_it_filled(tmp_path, monkeypatch):
     db = tmp_path / "w.duckdb"
     articles = [processed(u) for u in URLS]
-    load_batch(db, articles, merge=True)
+    load_batch(db, articles)
     with duckdb.connect(str(db)) as con:
         con.execute("drop table ops.article_index")
     monkeypatch.setattr(warehouse_db, "_CURRENT_FILES", set())  # as a new process opens it

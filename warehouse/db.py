@@ -15,18 +15,13 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used; the message names the file."""
 
 
-def connect(path: Path, read_only: bool = False, wait: float = 30.0,
-            merge_row_groups: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a writable connection creates the file and the raw schema if needed.
 
     DuckDB lets one process write or several read, never both; a run opens the file only for each
     load's commit, so a conflicting open is retried for up to `wait` seconds before it is an error.
 
-    `merge_row_groups=False` is for appending wide rows (page bodies, article texts) in small batches.
-    DuckDB gives each append a row group of its own and, at the checkpoint that closes the connection,
-    merges it into the one before; that rewrites the earlier group's texts every time (about 120 MB of
-    memory when it holds 2,000 pages). Without the merge a batch stays a group of its own and the
-    checkpoint writes only it; a group whose rows were all replaced is still dropped.
+    A writable connection keeps DuckDB's checkpoint from merging row groups (see _NO_MERGE).
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -36,8 +31,8 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0,
         if not path.exists():
             _create(path)
     con = _open(path, read_only, wait)
-    if not merge_row_groups:
-        con.execute("set max_vacuum_tasks = 0")  # the merges are the checkpoint's vacuum tasks
+    if not read_only:
+        con.execute(_NO_MERGE)
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         if _older_format(con):
@@ -48,6 +43,16 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0,
             con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # what the schema derives from the copied rows
         _CURRENT_FILES.add(_file_identity(path))
     return con
+
+
+# A run appends wide rows (page bodies, article texts) in batches of about 50. DuckDB gives each append a
+# row group of its own and, at the next checkpoint on a connection with default settings, merges the small
+# groups of every table into full ones: that rewrites the texts of up to 2,048 rows each time (about 120 MB
+# of memory for 2,000 pages, and more the more groups wait). With no vacuum tasks a batch stays a group of
+# its own and a checkpoint writes only what changed; a group whose rows were all replaced is still dropped.
+# Lookups by key go to the small keyed tables (ops.http_state, ops.article_index), never scan the texts.
+# The dbt profile sets the same, so a build does not merge the raw tables either.
+_NO_MERGE = "set max_vacuum_tasks = 0"
 
 
 # Files this process has brought to the current schema. A run opens the warehouse for every batch; applying
@@ -74,7 +79,7 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
             raise WarehouseError(f"{path}: cannot open: {exc}") from None
 
 
-ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group; a checkpoint rewrites the one it appended to
+ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group: the most a merging checkpoint rewrites
 COPY_CHUNK = 500
 
 
@@ -158,6 +163,7 @@ def publish(path: Path) -> Path:
     path = Path(path)
     con = duckdb.connect(str(path), config={"memory_limit": _memory_limit()})
     try:
+        con.execute(_NO_MERGE)
         con.execute("checkpoint")  # fold the write-ahead log into the file so the copy is complete
     finally:
         con.close()

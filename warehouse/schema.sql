@@ -9,8 +9,9 @@ create schema if not exists ops;
 -- (url, content_hash) is its key, kept by the loader rather than declared: with a declared key DuckDB
 -- rewrites the table's texts at every checkpoint, which cost seconds and hundreds of MB per load at 10,000
 -- pages. The same holds for raw.articles and raw.article_versions; dbt tests all three keys on every build.
--- Bodies are stored zlib-compressed (a quarter of the size): a checkpoint rewrites the row group it appended
--- to, and warehouses are created with row groups of 2,048 rows, so that rewrite stays a few tens of MB.
+-- Bodies are stored zlib-compressed (a quarter of the size). A run appends each batch as a row group of its
+-- own and keeps DuckDB's checkpoint from merging it into the one before (warehouse.db._NO_MERGE), which
+-- would rewrite the earlier bodies: lookups by key go to ops.http_state instead.
 create table if not exists raw.pages (
     url            varchar not null,      -- canonical URL of the page as requested
     content_hash   varchar not null,      -- sha256 of the decoded body
