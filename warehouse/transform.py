@@ -97,7 +97,7 @@ def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = Non
         listed = "\n  ".join(failures) or output[-3000:] or f"exit status {done.returncode}"
         if "Out of Memory" in listed or "Out of Memory" in output:
             listed += ("\n  (DuckDB in dbt ran out of its memory limit: raise STADTRADAR_DBT_MEMORY_LIMIT, "
-                       "default 96MB, and run `stadtradar build` again)")
+                       "default 64MB, and run `stadtradar build` again)")
         raise DbtBuildError(f"dbt {command} failed on {Path(db)}:\n  {listed}")
     return DbtOutcome(nodes=len(results), tests=tests, warnings=warnings)
 
