@@ -177,8 +177,8 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
         insert_rows(con, "raw.article_versions", [v for v in versions if v[0] not in existing])
         insert_rows(con, "raw.article_versions", [v for v in versions if v[0] in existing],
                     new_on=("article_id", "content_hash"))
-        insert_rows(con, "ops.article_index", [[a.article_id, a.content_hash] for a in by_id.values()],
-                    "replace")
+        insert_rows(con, "ops.article_index",
+                    [[a.article_id, a.content_hash, extracted_at] for a in by_id.values()], "replace")
         mention_rows, event_rows, places = [], [], {}
         for a in by_id.values():
             places.update(a.places)

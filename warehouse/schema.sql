@@ -182,15 +182,18 @@ create table if not exists ops.source_runs (
     primary key (run_id, source_id)
 );
 
--- The key and content hash of every article in raw.articles, which the loader looks up instead of scanning
--- raw.articles: that table is appended in one small row group per batch, so a scan of it reads a block
--- per batch. Written with raw.articles in one transaction; filled from it in a warehouse made before.
+-- The key, content hash and extraction time of every article in raw.articles, which the loader and the build
+-- fingerprint read instead of scanning raw.articles: that table is appended in one small row group per batch,
+-- so a scan of it reads a block per batch. Written with raw.articles in one transaction; filled from it in a
+-- warehouse made before.
 create table if not exists ops.article_index (
     article_id    varchar primary key,
-    content_hash  varchar not null
+    content_hash  varchar not null,
+    extracted_at  timestamp
 );
+alter table ops.article_index add column if not exists extracted_at timestamp;
 insert into ops.article_index
-select article_id, arg_max(content_hash, extracted_at) from raw.articles
+select article_id, arg_max(content_hash, extracted_at), max(extracted_at) from raw.articles
 where (select count(*) from ops.article_index) < (select count(*) from raw.articles)
 group by article_id
 on conflict do nothing;
