@@ -40,6 +40,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             con.close()
             _rewrite_older_warehouse(path)
             con = _open(path, read_only, wait)
+            con.execute(_NO_MERGE)
             con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # what the schema derives from the copied rows
         _CURRENT_FILES.add(_file_identity(path))
     return con
