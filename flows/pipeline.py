@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -63,7 +64,7 @@ async def _archive_extract_load(ctx: _RunContext, source: Source, pages: list[Fe
 
 async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPage],
                         hints: dict[str, DiscoveredLink], report: SourceReport, tally: health.Tally,
-                        archived: set[tuple[str, str]] | None = None) -> None:
+                        archived: Collection[tuple[str, str]] = frozenset()) -> None:
     """Extract article pages and load what they give, counting into the source's report; `archived` are
     the pages this run has just added to the archive."""
     if not fresh:
@@ -75,8 +76,7 @@ async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPag
     report.timings["extract"] += time.monotonic() - started
     started = time.monotonic()
     async with ctx.db_lock:
-        counts = await asyncio.to_thread(_load, ctx.db, articles, errors, ctx.run_id, report.source_id,
-                                         archived or set())
+        counts = await asyncio.to_thread(_load, ctx.db, articles, errors, ctx.run_id, report.source_id, archived)
     report.timings["load"] += time.monotonic() - started
     report.parsed += len(fresh)
     report.articles += len(articles)
@@ -92,7 +92,7 @@ def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> set[tuple[str, 
 
 
 def _load(db: Path, articles: list[ProcessedArticle], errors: list[FetchError], run_id: str,
-          source_id: str, archived: set[tuple[str, str]]) -> load.LoadCounts:
+          source_id: str, archived: Collection[tuple[str, str]]) -> load.LoadCounts:
     with connect(db) as con:
         counts = load.load_articles(con, articles, run_id, archived)
         load.append_errors(con, errors, source_id, run_id)

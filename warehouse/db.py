@@ -21,7 +21,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     DuckDB lets one process write or several read, never both; a run opens the file only for each
     load's commit, so a conflicting open is retried for up to `wait` seconds before it is an error.
 
-    A writable connection keeps DuckDB's checkpoint from merging row groups (see _NO_MERGE).
+    No connection lets DuckDB's checkpoint merge row groups (see _settings).
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -31,8 +31,6 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
         if not path.exists():
             _create(path)
     con = _open(path, read_only, wait)
-    if not read_only:
-        con.execute(_NO_MERGE)
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         if _older_format(con):
@@ -40,20 +38,9 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             con.close()
             _rewrite_older_warehouse(path)
             con = _open(path, read_only, wait)
-            con.execute(_NO_MERGE)
             con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # what the schema derives from the copied rows
         _CURRENT_FILES.add(_file_identity(path))
     return con
-
-
-# A run appends wide rows (page bodies, article texts) in batches of about 50. DuckDB gives each append a
-# row group of its own and, at the next checkpoint on a connection with default settings, merges the small
-# groups of every table into full ones: that rewrites the texts of up to 2,048 rows each time (about 120 MB
-# of memory for 2,000 pages, and more the more groups wait). With no vacuum tasks a batch stays a group of
-# its own and a checkpoint writes only what changed; a group whose rows were all replaced is still dropped.
-# Lookups by key go to the small keyed tables (ops.http_state, ops.article_index), never scan the texts.
-# The dbt profile sets the same, so a build does not merge the raw tables either.
-_NO_MERGE = "set max_vacuum_tasks = 0"
 
 
 # Files this process has brought to the current schema. A run opens the warehouse for every batch; applying
@@ -70,7 +57,7 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": _memory_limit()})
+            return duckdb.connect(str(path), read_only=read_only, config=_settings())
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 mode = "read-only" if read_only else "for writing"
@@ -152,19 +139,28 @@ def _rewrite_older_warehouse(path: Path) -> None:
     fresh.replace(path)
 
 
-def _memory_limit() -> str:
+def _settings() -> dict[str, object]:
+    """DuckDB settings of every connection to the warehouse.
+
+    A run appends wide rows (page bodies, article texts) in batches of about 50. DuckDB gives each append a
+    row group of its own and, at the next checkpoint with default settings, merges the small groups of every
+    table into full ones: that rewrites the texts of up to 2,048 rows each time (about 120 MB of memory for
+    2,000 pages, and more the more groups wait). With no vacuum tasks a batch stays a group of its own and a
+    checkpoint writes only what changed; a group whose rows were all replaced is still dropped. Lookups by
+    key go to the small keyed tables (ops.http_state, ops.article_index), never scan the texts. The dbt
+    profile sets the same, so a build does not merge the raw tables either.
+    """
     from scrapers.config import Settings
 
-    return Settings().duckdb_memory_limit
+    return {"memory_limit": Settings().duckdb_memory_limit, "max_vacuum_tasks": 0}
 
 
 def publish(path: Path) -> Path:
     """Copy the warehouse to `published/<name>` beside it, replaced atomically, for BI tools that keep
     files open (they would otherwise block the next run). Call only when no connection is open."""
     path = Path(path)
-    con = duckdb.connect(str(path), config={"memory_limit": _memory_limit()})
+    con = duckdb.connect(str(path), config=_settings())
     try:
-        con.execute(_NO_MERGE)
         con.execute("checkpoint")  # fold the write-ahead log into the file so the copy is complete
     finally:
         con.close()

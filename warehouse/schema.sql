@@ -10,7 +10,7 @@ create schema if not exists ops;
 -- rewrites the table's texts at every checkpoint, which cost seconds and hundreds of MB per load at 10,000
 -- pages. The same holds for raw.articles and raw.article_versions; dbt tests all three keys on every build.
 -- Bodies are stored zlib-compressed (a quarter of the size). A run appends each batch as a row group of its
--- own and keeps DuckDB's checkpoint from merging it into the one before (warehouse.db._NO_MERGE), which
+-- own and keeps DuckDB's checkpoint from merging it into the one before (warehouse.db._settings), which
 -- would rewrite the earlier bodies: lookups by key go to ops.http_state instead.
 create table if not exists raw.pages (
     url            varchar not null,      -- canonical URL of the page as requested
@@ -191,7 +191,6 @@ create table if not exists ops.article_index (
     content_hash  varchar not null,
     extracted_at  timestamp
 );
-alter table ops.article_index add column if not exists extracted_at timestamp;
 insert into ops.article_index
 select article_id, arg_max(content_hash, extracted_at), max(extracted_at) from raw.articles
 where (select count(*) from ops.article_index) < (select count(*) from raw.articles)
