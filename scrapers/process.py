@@ -16,10 +16,11 @@ from scrapers.urls import article_id, canonicalize, host_of
 
 # Changes whenever the extraction code or the programme catalogue changes, so every article row can say
 # which extractor produced it and `stadtradar reparse` results are distinguishable from older ones.
-EXTRACTOR_VERSION = hashlib.sha1(
-    b"".join(Path(m.__file__).read_bytes() for m in (dates, entities, extract, relevance))  # type: ignore[arg-type]
-    + (Path(entities.__file__).resolve().parent.parent / "dbt" / "seeds" / "programmes.csv").read_bytes()
-).hexdigest()[:12]
+_EXTRACTOR_FILES = sorted(
+    [Path(m.__file__) for m in (dates, entities, relevance)]  # type: ignore[arg-type]
+    + list(Path(extract.__file__).parent.glob("*.py"))  # type: ignore[arg-type]
+) + [Path(entities.__file__).resolve().parent.parent / "dbt" / "seeds" / "programmes.csv"]  # type: ignore[arg-type]
+EXTRACTOR_VERSION = hashlib.sha1(b"".join(p.read_bytes() for p in _EXTRACTOR_FILES)).hexdigest()[:12]
 
 
 def page_hash(text: str) -> str:

@@ -32,11 +32,29 @@ def test_reloading_replaces_rows_and_versions_only_a_changed_text(tmp_path):
     assert first["raw.articles"] == first["raw.article_versions"] == first["ops.article_index"] == 3
     assert load_batch(db, articles) == load.LoadCounts(unchanged=3)
     assert table_counts(db) == first
-    changed = dataclasses.replace(articles[0], content_hash="changed")
+    changed = dataclasses.replace(articles[0], content_hash="changed", page_content_hash="edited page")
     assert load_batch(db, [changed]) == load.LoadCounts(updated=1)
     assert table_counts(db) == {**first, "raw.article_versions": 4}
     assert load_batch(db, [articles[0]]) == load.LoadCounts(updated=1)  # back to the first text: no new version
     assert table_counts(db) == {**first, "raw.article_versions": 4}
+
+
+def test_a_new_extractor_over_the_same_page_updates_its_version_instead_of_adding_one(tmp_path):
+    db = tmp_path / "w.duckdb"
+    article = processed(URLS[0])
+    load_batch(db, [article])
+    with duckdb.connect(str(db), read_only=True) as con:
+        first_seen = con.execute("select first_seen_at from raw.article_versions").fetchone()[0]
+    record = dataclasses.replace(article.record, body_text=article.record.body_text + "\nNeu extrahiert.")
+    reextracted = dataclasses.replace(article, record=record, content_hash="re-extracted")
+    assert load_batch(db, [reextracted]) == load.LoadCounts(updated=1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select content_hash, body_text, first_seen_at, extractor_version "
+                           "from raw.article_versions").fetchall()
+    assert len(rows) == 1
+    content_hash, body_text, seen, extractor = rows[0]
+    assert (content_hash, seen) == ("re-extracted", first_seen)
+    assert body_text.endswith("Neu extrahiert.") and extractor == load.EXTRACTOR_VERSION
 
 
 def test_a_warehouse_from_before_the_article_index_gets_it_filled(tmp_path, monkeypatch):

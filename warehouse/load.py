@@ -170,9 +170,21 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
             [_article_row(a, extracted_at, run_id, fetch_runs.get(f"{a.page_url} {a.page_content_hash}", run_id))
              for a in by_id.values()],
         )
+        changed = [a for a in by_id.values() if existing.get(a.article_id) != a.content_hash]
+        # A version is a page edit. The same archived page extracted anew (a new extractor, `reparse`) replaces
+        # the version it gave before and keeps its first_seen_at, instead of adding a version per extractor.
+        reextracted = dict(((r[0], r[1]), r[2]) for r in con.execute(
+            "select article_id, page_content_hash, min(first_seen_at) from raw.article_versions "
+            "where article_id in (select unnest(?)) group by all",
+            [[a.article_id for a in changed if a.article_id in existing]]).fetchall()) if held else {}
+        redone = [a for a in changed if (a.article_id, a.page_content_hash) in reextracted]
+        if redone:
+            con.execute("delete from raw.article_versions where article_id || ' ' || page_content_hash "
+                        "in (select unnest(?))", [[f"{a.article_id} {a.page_content_hash}" for a in redone]])
         versions = [[a.article_id, a.content_hash, a.record.url, a.record.title, a.record.teaser,
                      a.record.body_text, a.record.published_date, a.record.modified_date, a.page_content_hash,
-                     extracted_at, run_id] for a in by_id.values() if existing.get(a.article_id) != a.content_hash]
+                     reextracted.get((a.article_id, a.page_content_hash), extracted_at), run_id, EXTRACTOR_VERSION]
+                    for a in changed]
         # An article new to the index has no version yet; a changed one may return to an earlier version.
         insert_rows(con, "raw.article_versions", [v for v in versions if v[0] not in existing])
         insert_rows(con, "raw.article_versions", [v for v in versions if v[0] in existing],

@@ -92,8 +92,11 @@ create table if not exists raw.article_versions (
     modified_date   date,
     page_content_hash varchar not null,
     first_seen_at   timestamp not null,
-    run_id          varchar not null      -- key: (article_id, content_hash)
+    run_id          varchar not null,     -- key: (article_id, content_hash)
+    extractor_version varchar             -- which extractor made the row (scrapers.process.EXTRACTOR_VERSION)
 );
+-- Warehouses from before extractor_version: the column is added, older rows say null (not known).
+alter table raw.article_versions add column if not exists extractor_version varchar;
 
 -- The gazetteer entries of every city mentioned at least once (reference data resolved in Python).
 create table if not exists raw.cities (

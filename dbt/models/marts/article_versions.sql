@@ -60,7 +60,8 @@ select
         else coalesce(ordered.next_seen_at, articles.extracted_at)
     end as valid_to,
     articles.content_hash = versions.content_hash as is_current,
-    versions.run_id as first_seen_run_id
+    versions.run_id as first_seen_run_id,
+    versions.extractor_version
 
 from versions
 inner join ordered

@@ -20,7 +20,8 @@ renamed as (
         cast(modified_date as date) as modified_date,
         page_content_hash,
         cast(first_seen_at as timestamp) as first_seen_at,
-        run_id
+        run_id,
+        extractor_version
 
     from source
 

@@ -1,0 +1,236 @@
+"""Extract one news article (title, dates, teaser, body, event details) from the HTML of a page.
+
+One entry point, `extract_article`, pure: HTML and URL in, an ArticleRecord (or None) out. The page is
+parsed once with lxml; each concern lives in its own module:
+
+- markup: parsing and the questions every layer asks of an element
+- metadata: <meta>, JSON-LD, <title>, canonical link, dates in script blocks
+- title: the headline, arbitrated between <h1>, JSON-LD headline, og:title and <title>
+- listing: index pages are not articles
+- pubdate: the publication date (machine-readable first, then the visible date by the headline)
+- maintext: the body text (trafilatura), rendered as lines that keep detail pairs
+- details: event-detail pairs of the body
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from scrapers.extract.details import details_from_lines
+from scrapers.extract.listing import looks_like_listing
+from scrapers.extract.maintext import BodyLine, main_text_lines
+from scrapers.extract.markup import class_parts, parse_html, text_of
+from scrapers.extract.metadata import PageMeta, machine_date, read_meta, script_date
+from scrapers.extract.prune import prune
+from scrapers.extract.pubdate import LONG_LINE, date_line, leading_date, lines_around_title, visible_date
+from scrapers.extract.title import find_title
+from scrapers.records import ArticleRecord
+
+__all__ = ["Selectors", "ExtractionError", "extract_article", "is_listing_page", "EXTRACTOR_NAME"]
+
+# Stored with every article row: which extractor made it (a new extractor is not a new page version).
+EXTRACTOR_NAME = "stadtradar-extract/2 (lxml + trafilatura)"
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """Per-source CSS refinements from sources.yml; every field is optional."""
+
+    title: str | None = None
+    body: str | None = None
+    date: str | None = None
+    remove: tuple[str, ...] = ()
+
+
+class ExtractionError(ValueError):
+    """A page could not be processed; the message names the URL and the cause."""
+
+
+_LEAD_PARTS = frozenset(["lead", "teaser", "intro", "summary", "abstract", "standfirst", "subline", "einleitung",
+                         "excerpt", "vorspann"])
+# Lines that are page furniture wherever they stand.
+_BOILERPLATE_LINE = re.compile(
+    r"^(zum inhalt springen|zur navigation springen|nach oben|seitenanfang|seite drucken|drucken|teilen"
+    r"|artikel teilen|seite teilen|zurück|zurück zur übersicht|zur übersicht|alle (nachrichten|meldungen)"
+    r"|mehr nachrichten|bild vergrößern|schließen|image|bild)$"
+    r"|^(foto|fotos|bild|bildquelle|quelle|grafik|copyright)\s*:.{0,100}$|^©.{0,100}$",
+    re.IGNORECASE)
+
+
+def _select(doc: HtmlElement, selector: str) -> list[HtmlElement]:
+    try:
+        return doc.cssselect(selector)
+    except Exception as exc:  # cssselect raises its own error types for bad selectors
+        raise ExtractionError(f"invalid CSS selector {selector!r}: {exc}") from exc
+
+
+def is_listing_page(html: str, url: str) -> bool:
+    """True for index pages (news listings, search results, tag pages) rather than one article."""
+    doc = parse_html(html) if html and html.strip() else None
+    return doc is not None and looks_like_listing(doc, url, read_meta(doc))
+
+
+def extract_article(html: str, url: str, *, selectors: Selectors | None = None,
+                    feed_date: dt.date | None = None) -> ArticleRecord | None:
+    """Read the article on a page, or None when the page is not one article.
+
+    Args:
+        html: the page markup (any quality; broken markup is repaired by lxml).
+        url: the canonical URL, stored on the record and used to spot pagination.
+        selectors: optional per-source CSS selectors that override the generic heuristics.
+        feed_date: the date the feed or sitemap gave for this URL, used when the page shows none.
+
+    Raises:
+        ExtractionError: for an invalid CSS selector, or when the markup cannot be processed.
+    """
+    if not html or not html.strip():
+        return None
+    try:
+        return _extract(html, url, selectors, feed_date)
+    except ExtractionError:
+        raise
+    except (RecursionError, ValueError, TypeError, AttributeError) as exc:
+        raise ExtractionError(f"cannot extract an article from {url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _find_teaser(doc: HtmlElement, title_el: HtmlElement | None, meta: PageMeta) -> tuple[str | None, bool]:
+    """The lead paragraph and whether the page shows it (else it is the meta description)."""
+    for el in doc.iter("p", "div", "section", "strong"):
+        if not class_parts(el) & _LEAD_PARTS:
+            continue
+        if title_el is not None and (el is title_el or any(d is title_el for d in el.iterdescendants("h1"))):
+            continue
+        text = text_of(el)
+        if len(text) < 20 or len(text) > 1500:
+            continue
+        linked = sum(len(text_of(a)) for a in el.iter("a"))
+        if linked <= 0.5 * len(text):
+            return text, True
+    return meta.description or None, False
+
+
+def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.date | None) -> ArticleRecord | None:
+    doc = parse_html(html)
+    if doc is None or doc.find("body") is None:
+        return None
+    meta = read_meta(doc)
+    selectors = selectors or Selectors()
+    # A body selector says where the article is, so the page is read even when it looks like a listing.
+    if not selectors.body and looks_like_listing(doc, url, meta):
+        return None
+    title, title_el = None, None
+    if selectors.title:
+        found = [el for el in _select(doc, selectors.title) if text_of(el)]
+        if found:
+            title, title_el = text_of(found[0]), found[0]
+    if not title:
+        title, title_el = find_title(doc, meta, url)
+    if not title:
+        return None
+
+    selector_date = None
+    if selectors.date:
+        found = _select(doc, selectors.date)
+        if found:
+            selector_date = machine_date(found[0].get("datetime") or found[0].get("content") or text_of(found[0]))
+    in_script = script_date(doc)
+
+    for sel in selectors.remove:
+        for el in _select(doc, sel):
+            if el.getparent() is not None:
+                el.drop_tree()
+    if selectors.body:
+        found = _select(doc, selectors.body)
+        if found:
+            body = doc.find("body")
+            for child in list(body):
+                body.remove(child)
+            body.append(found[0])
+    # Everything below reads the pruned page, so that teasers of other articles cannot lend their dates.
+    prune(doc, title_el)
+    teaser, teaser_shown = _find_teaser(doc, title_el, meta)
+
+    # Date: what the page states for machines, then the visible date by the title, then a script block,
+    # then the feed's date; htmldate's reading of the whole page only when all of these are silent.
+    nearby, time_date = lines_around_title(doc, title_el, teaser)
+    reference = meta.published or feed_date
+    shown, shown_modified = visible_date(nearby, reference, teaser)
+    published = selector_date or meta.published or time_date or shown or in_script or feed_date
+    if published is None:
+        published = _htmldate(doc, url)
+    modified = meta.modified or shown_modified
+
+    lines = main_text_lines(doc, url)
+    if teaser and teaser_shown and lines and not any(teaser in ln.text for ln in lines):
+        # The lead paragraph is part of the article; main-text extractors often leave it with the headline.
+        lines.insert(0, BodyLine(teaser))
+    body_lines, modified = _clean_body(lines, title, teaser, published, reference, modified)
+    if not body_lines:
+        return None
+    details = details_from_lines((ln.text, ln.pair) for ln in body_lines)
+    # The page's rel=canonical names the article's identity; the caller decides whether to trust it.
+    canonical = urljoin(url, meta.canonical) if meta.canonical else url
+    return ArticleRecord(
+        url=canonical if urlsplit(canonical).scheme in ("http", "https") else url,
+        title=title,
+        body_text="\n".join(ln.text for ln in body_lines),
+        published_date=published,
+        teaser=teaser,
+        modified_date=modified,
+        author=meta.author,
+        language=meta.language,
+        details=details,
+    )
+
+
+def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published: dt.date | None,
+                reference: dt.date | None, modified: dt.date | None) -> tuple[list[BodyLine], dt.date | None]:
+    """The body without its title, the date lines by the title and page furniture lines."""
+    kept: list[BodyLine] = []
+    in_head = True  # before the first running text: where title, date and byline lines stand
+    title_norm = " ".join(title.split()).lower()
+    for ln in lines:
+        text = ln.text
+        if in_head and text.lower() == title_norm:
+            continue
+        if not text or _BOILERPLATE_LINE.match(text) or (len(text) <= 2 and not text.isalnum()):
+            continue
+        if not ln.pair:
+            dated = date_line(text, reference)
+            if dated and (in_head or dated[1]):
+                # a date line by the title, or a "Stand: ..." line anywhere: metadata, not text
+                if dated[1] and modified is None:
+                    modified = dated[0]
+                continue
+            if in_head and published is not None:
+                lead = leading_date(text, reference)
+                if lead and lead[0] == published:
+                    text = text[lead[1]:].strip()
+                    # Some CMS print the date prefix twice ("12.12.2025 — 12.12.2025 — Text").
+                    again = leading_date(text, reference)
+                    while again and again[0] == published:
+                        text = text[again[1]:].strip()
+                        again = leading_date(text, reference)
+                    if not text:
+                        continue
+                    ln = BodyLine(text, ln.pair)
+        if len(text) >= LONG_LINE and text != teaser:
+            in_head = False
+        kept.append(ln)
+    return kept, modified
+
+
+def _htmldate(doc: HtmlElement, url: str) -> dt.date | None:
+    try:
+        from htmldate import find_date
+    except ImportError:  # optional fallback
+        return None
+    try:
+        found = find_date(doc, url=url, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+    except Exception:  # htmldate raises assorted errors on odd markup; the date just stays unknown
+        return None
+    return machine_date(found) if found else None

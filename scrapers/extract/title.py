@@ -1,0 +1,128 @@
+"""The article's headline: arbitrated between the page's <h1>s, JSON-LD headline, og:title and <title>."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from scrapers.extract.markup import (
+    FURNITURE_TAGS, NOISE_PARTS, class_parts, in_furniture, is_hidden, squash, text_of,
+)
+from scrapers.extract.metadata import PageMeta
+
+__all__ = ["find_title", "strip_site_name"]
+
+# Class-name parts of the small line above a headline ("Kicker", "Dachzeile") that sites put inside the <h1>.
+_KICKER_PARTS = frozenset(["kicker", "dachzeile", "topline", "overline", "roofline", "eyebrow", "spitzmarke",
+                           "supertitle", "superline", "pretitle", "preheadline", "kicker--title"])
+_SEPARATORS = re.compile(r"\s+(?:\||::|–|—|-|·|»|/)\s+")
+_SITE_WORDS = re.compile(r"\b(stadt|landeshauptstadt|gemeinde|landkreis|kreis|portal|magazin|zeitung|online"
+                         r"|news|blog|verlag|verband|ministerium|bund)\b|www\.|\.(de|at|ch|com|org|net)\b",
+                         re.IGNORECASE)
+_QUOTES = str.maketrans({"„": '"', "“": '"', "”": '"', "«": '"', "»": '"', "‚": "'", "‘": "'", "’": "'",
+                         "–": "-", "—": "-", "\u00a0": " "})
+
+
+def _norm(text: str) -> str:
+    return squash(text.translate(_QUOTES)).lower().strip(" .:!?")
+
+
+def strip_site_name(title: str, site_name: str | None, url: str = "") -> str:
+    """A page title without the site's name before or after it ("Headline | Stadt X" gives "Headline")."""
+    parts = [p for p in _SEPARATORS.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title.strip()
+    host = urlsplit(url).hostname or ""
+    host_words = {w for w in re.split(r"[.\-]", host.lower()) if len(w) > 3 and w not in ("www", "html")}
+    site = _norm(site_name) if site_name else ""
+
+    def is_site(part: str) -> bool:
+        p = _norm(part)
+        return bool(p) and ((site and (p in site or site in p)) or any(w in p.replace(" ", "") for w in host_words)
+                            or bool(_SITE_WORDS.search(part) and len(part) < 40))
+
+    kept = [p for p in parts if not is_site(p)]
+    if not kept:
+        return parts[0].strip()
+    if len(kept) == len(parts):
+        # Nothing names the site: only "|" and "::" reliably separate a site name; dashes may be the headline's.
+        if re.search(r"\s(\||::)\s", title):
+            return max(kept, key=len).strip()
+        return title.strip()
+    # Rejoin what is left in its original order (a headline may itself hold a dash).
+    first, last = title.find(kept[0]), title.rfind(kept[-1]) + len(kept[-1])
+    return title[first:last].strip() if first >= 0 and last > first else " ".join(kept)
+
+
+def _heading_text(h: HtmlElement) -> str:
+    """The heading's words without a kicker line nested inside it."""
+    kickers = [el for el in h.iter() if el is not h and isinstance(el.tag, str) and class_parts(el) & _KICKER_PARTS]
+    if not kickers:
+        return text_of(h)
+    text = text_of(h)
+    for k in kickers:
+        kicker = text_of(k)
+        if kicker and text.startswith(kicker):
+            text = text[len(kicker):].lstrip(" :-–—|")
+    return text.strip()
+
+
+def _in_box(el: HtmlElement) -> bool:
+    """Inside furniture or a box named like a newsletter, donation, cookie or teaser area."""
+    for anc in el.iterancestors():
+        if anc.tag in FURNITURE_TAGS and anc.tag != "header":
+            return True
+        if class_parts(anc) & NOISE_PARTS and anc.tag not in ("body", "main", "article"):
+            return True
+    return False
+
+
+def _in_main(el: HtmlElement) -> bool:
+    return any(a.tag in ("main", "article") or a.get("role") == "main" for a in el.iterancestors())
+
+
+def find_title(doc: HtmlElement, meta: PageMeta, url: str = "") -> tuple[str | None, HtmlElement | None]:
+    """The headline and the element it stands in (None when it comes from metadata only)."""
+    headline = strip_site_name(meta.headline, meta.site_name, url) if meta.headline else None
+    og_title = strip_site_name(meta.og_title, meta.site_name, url) if meta.og_title else None
+    html_title = strip_site_name(meta.html_title, meta.site_name, url) if meta.html_title else None
+    hints = [h for h in (headline, og_title, html_title) if h]
+    norm_hints = [_norm(h) for h in hints]
+
+    h1s = []
+    for h in doc.iter("h1"):
+        if is_hidden(h):
+            continue
+        text = _heading_text(h)
+        if text and len(text) <= 400:
+            h1s.append((h, text))
+
+    # 1. An <h1> the metadata agrees with, or whose end the metadata gives (a kicker glued on in front).
+    for h, text in h1s:
+        t = _norm(text)
+        for hint, n in zip(hints, norm_hints, strict=True):
+            if n == t or (n.startswith(t) and len(t) >= 0.5 * len(n)):
+                return text, h
+    for h, text in h1s:
+        t = _norm(text)
+        for hint, n in zip(hints, norm_hints, strict=True):
+            if len(n) >= 12 and t.endswith(n) and len(n) >= 0.4 * len(t):
+                return hint, h
+    # 2. No agreement: the article's own <h1> outside boxes, else the JSON-LD headline, else any <h1>.
+    own = [(h, t) for h, t in h1s if not _in_box(h)]
+    in_main = [(h, t) for h, t in own if _in_main(h)]
+    for group in (in_main, own if not headline else []):
+        if group:
+            h, text = max(group, key=lambda pair: len(pair[1]))
+            return text, h
+    if headline:
+        return headline, None
+    for group in (own, [(h, t) for h, t in h1s if not in_furniture(h)]):
+        if group:
+            h, text = max(group, key=lambda pair: len(pair[1]))
+            return text, h
+    for hint in (og_title, html_title):
+        if hint:
+            return hint, None
+    return None, None
