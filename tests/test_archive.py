@@ -67,8 +67,11 @@ def keyed_schema() -> str:
         ("run_id         varchar not null       -- the run that first fetched this body",
          "run_id         varchar not null, primary key (url, content_hash)"),
         ("article_id      varchar not null,     -- key: sha1", "article_id      varchar primary key, -- sha1"),
-        ("run_id          varchar not null      -- key: (article_id, content_hash)",
+        ("run_id          varchar not null,     -- key: (article_id, content_hash)\n"
+         "    extractor_version varchar             "
+         "-- which extractor made the row (scrapers.process.EXTRACTOR_VERSION)",
          "run_id          varchar not null, primary key (article_id, content_hash)"),
+        ("alter table raw.article_versions add column if not exists extractor_version varchar;", ""),
     ]:
         assert old in schema
         schema = schema.replace(old, new)

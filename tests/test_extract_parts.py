@@ -56,8 +56,8 @@ def test_machine_date_reads_the_forms_sites_write(value, day):
 def test_json_ld_article_in_a_graph_outranks_the_webpage_and_meta_tags():
     ld = ('{"@context": "https://schema.org", "@graph": ['
           '{"@type": "WebPage", "headline": "Seitenkopf", "datePublished": "2020-01-01"},'
-          '{"@type": ["NewsArticle"], "headline": "Die Schlagzeile", "datePublished": "Mon, 04 Nov 2024 08:00:00 GMT",'
-          ' "author": [{"@type": "Person", "name": "Eva Muster"}]}]}')
+          '{"@type": ["NewsArticle"], "headline": "Die Schlagzeile",'
+          ' "datePublished": "Mon, 04 Nov 2024 08:00:00 GMT", "author": [{"@type": "Person", "name": "Eva Muster"}]}]}')
     html = page(f"<script type='application/ld+json'>{ld}</script>"
                 "<meta property='article:published_time' content='2023-05-05'><meta property='og:type' content='website'>")
     meta = read_meta(doc_of(html))

@@ -20,7 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from scrapers.extract.details import details_from_lines
+from scrapers.dates import find_dates
+from scrapers.extract.details import detail_blocks, details_from_lines
 from scrapers.extract.listing import looks_like_listing
 from scrapers.extract.maintext import BodyLine, main_text_lines
 from scrapers.extract.markup import class_parts, parse_html, text_of
@@ -153,15 +154,15 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     # Everything below reads the pruned page, so that teasers of other articles cannot lend their dates.
     prune(doc, title_el)
     teaser, teaser_shown = _find_teaser(doc, title_el, meta)
+    facts = detail_blocks(doc)
 
     # Date: what the page states for machines, then the visible date by the title, then a script block,
     # then the feed's date; htmldate's reading of the whole page only when all of these are silent.
     nearby, time_date = lines_around_title(doc, title_el, teaser)
     reference = meta.published or feed_date
     shown, shown_modified = visible_date(nearby, reference, teaser)
-    published = selector_date or meta.published or time_date or shown or in_script or feed_date
-    if published is None:
-        published = _htmldate(doc, url)
+    # A visible "Stand: ..." is the day of the version shown, the best date a page without any other has.
+    published = selector_date or meta.published or time_date or shown or in_script or feed_date or shown_modified
     modified = meta.modified or shown_modified
 
     lines = main_text_lines(doc, url)
@@ -171,7 +172,11 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     body_lines, modified = _clean_body(lines, title, teaser, published, reference, modified)
     if not body_lines:
         return None
+    in_body = {ln.text for ln in body_lines}
+    body_lines += [BodyLine(f"{k}: {v}", pair=True) for k, v in facts if f"{k}: {v}" not in in_body]
     details = details_from_lines((ln.text, ln.pair) for ln in body_lines)
+    if published is None:
+        published = _page_date(html, url, body_lines, reference)
     # The page's rel=canonical names the article's identity; the caller decides whether to trust it.
     canonical = urljoin(url, meta.canonical) if meta.canonical else url
     return ArticleRecord(
@@ -224,13 +229,34 @@ def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published
     return kept, modified
 
 
-def _htmldate(doc: HtmlElement, url: str) -> dt.date | None:
+def _page_date(html: str, url: str, body_lines: list[BodyLine], reference: dt.date | None) -> dt.date | None:
+    """htmldate's reading of the page as served (URL, headers, copyright lines, text), less the teasers of
+    other articles; never a date that the article's own text or detail pairs name (an event's date)."""
+    served = parse_html(html)
+    if served is None:
+        return None
+    prune(served, None, only_other_articles=True)
+    found = _htmldate(served, url)
+    if found is None:
+        return None
+    named: set[dt.date] = set()
+    for ln in body_lines:
+        if ln.pair or len(ln.text) >= LONG_LINE:
+            dateline = None if ln.pair else leading_date(ln.text, reference)
+            # A dateline opening a paragraph ("Berlin, 10.11.2021 – ...") dates the article, not an event.
+            named.update(span.date for span in find_dates(ln.text[dateline[1] if dateline else 0:], reference))
+    return None if found in named else found
+
+
+def _htmldate(doc: HtmlElement | None, url: str) -> dt.date | None:
+    if doc is None:
+        return None
     try:
         from htmldate import find_date
     except ImportError:  # optional fallback
         return None
     try:
-        found = find_date(doc, url=url, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+        found = find_date(doc, url=url, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate raises assorted errors on odd markup; the date just stays unknown
         return None
     return machine_date(found) if found else None

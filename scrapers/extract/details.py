@@ -4,7 +4,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["DETAIL_KEYS", "details_from_lines"]
+from lxml.html import HtmlElement
+
+from scrapers.extract.markup import in_furniture, text_of
+
+__all__ = ["DETAIL_KEYS", "details_from_lines", "detail_blocks"]
 
 # Labels of event-detail lines; a free "Label: value" line counts only with one of these, while a pair
 # that the markup makes a pair (<dl>, a two-cell table row) counts with any short label.
@@ -27,3 +31,51 @@ def details_from_lines(lines: Iterable[tuple[str, bool]]) -> dict[str, str]:
         if by_markup or DETAIL_KEYS.match(key):
             details.setdefault(key, value)
     return details
+
+
+def _cell_text(el: HtmlElement) -> str:
+    return text_of(el).rstrip(":").strip()
+
+
+def _block_pairs(block: HtmlElement) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    if block.tag == "dl":
+        key: str | None = None
+        values: list[str] = []
+        for el in block.iter("dt", "dd"):
+            if next(el.iterancestors("dl"), None) is not block:
+                continue
+            if el.tag == "dt":
+                if key:
+                    pairs.append((key, "; ".join(values)))
+                key, values = _cell_text(el), []
+            elif text_of(el):
+                values.append(text_of(el))
+        if key:
+            pairs.append((key, "; ".join(values)))
+        return [(k, v) for k, v in pairs if k and v]
+    for row in block.iter("tr"):
+        cells = [c for c in row if c.tag in ("th", "td")]
+        if len(cells) != 2:
+            return []  # a data table, not a facts box
+        key, value = _cell_text(cells[0]), text_of(cells[1])
+        if key and value and len(key) <= 40:
+            pairs.append((key, value))
+    return pairs
+
+
+def detail_blocks(doc: HtmlElement) -> list[tuple[str, str]]:
+    """Key/value pairs of the page's event-detail boxes: <dl>s and two-cell tables outside the page furniture
+    with at least one event-detail label (a facts box often stands beside the text that main-text extractors
+    keep, so it is read from the page itself)."""
+    body = doc.find("body")
+    if body is None:
+        return []
+    found: list[tuple[str, str]] = []
+    for block in body.iter("dl", "table"):
+        if in_furniture(block) or len(block) > 40:
+            continue
+        pairs = _block_pairs(block)
+        if pairs and len(pairs) <= 15 and any(DETAIL_KEYS.match(k) for k, _ in pairs):
+            found.extend(pairs)
+    return found

@@ -5,7 +5,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 __all__ = ["parse_html", "squash", "text_of", "class_parts", "is_hidden", "in_furniture", "is_element",
@@ -58,24 +59,35 @@ def squash(text: str | None) -> str:
     return " ".join((text or "").translate(_ZERO_WIDTH).split())
 
 
+# Elements that break a line: their words never run into the words around them.
+_BREAKING = frozenset(["p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "h1", "h2",
+                       "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "table",
+                       "tr", "td", "th", "caption", "address", "br", "hr", "figure", "figcaption", "form"])
+
+
 def text_of(el: HtmlElement | None) -> str:
-    """The visible words of an element (script and style bodies excluded), squashed."""
+    """The visible words of an element (script and style bodies excluded), squashed; inline markup joins
+    without a space ("<b>THW</b>:" gives "THW:"), blocks and line breaks with one."""
     if el is None:
         return ""
-    return squash(" ".join(_visible_text(el)))
+    return squash("".join(_visible_text(el, el)))
 
 
-def _visible_text(el: HtmlElement) -> Iterator[str]:
-    for node in el.iter():
-        tag = node.tag
-        if tag in ("script", "style", "template", "noscript") or not isinstance(tag, str):
-            if node is not el and node.tail:
-                yield node.tail
-            continue
+def _visible_text(node: HtmlElement, top: HtmlElement) -> Iterator[str]:
+    tag = node.tag
+    skipped = not isinstance(tag, str) or tag in ("script", "style", "template", "noscript")
+    if not skipped:
+        breaking = tag in _BREAKING
+        if breaking:
+            yield " "
         if node.text:
             yield node.text
-        if node is not el and node.tail:
-            yield node.tail
+        for child in node:
+            yield from _visible_text(child, top)
+        if breaking:
+            yield " "
+    if node is not top and node.tail:
+        yield node.tail
 
 
 def class_parts(el: HtmlElement) -> frozenset[str]:

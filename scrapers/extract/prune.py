@@ -21,6 +21,7 @@ RELATED_HEADING = re.compile(
     re.IGNORECASE)
 _CARD_PARTS = frozenset(["teaser", "card", "tile", "kachel"])
 _KEEP_TAGS = frozenset(["html", "body", "main", "article"])
+_OTHER_ARTICLES = frozenset(["related", "recommendations", "empfehlungen", "morenews", "newslist"])
 
 
 def _paragraph_text(el: HtmlElement) -> int:
@@ -47,12 +48,18 @@ def unwrap_noscript(body: HtmlElement) -> None:
                 n.drop_tag()
 
 
-def prune(doc: HtmlElement, title_el: HtmlElement | None) -> None:
-    """Remove boxes that are not the article from `doc`, in place."""
+def prune(doc: HtmlElement, title_el: HtmlElement | None, only_other_articles: bool = False) -> None:
+    """Remove boxes that are not the article from `doc`, in place.
+
+    With `only_other_articles`, only what shows other articles goes (teaser cards, related blocks, <aside>):
+    the page stays as served otherwise, for readers that weigh the whole page (htmldate).
+    """
     body = doc.find("body")
     if body is None:
         return
-    unwrap_noscript(body)
+    if not only_other_articles:
+        unwrap_noscript(body)
+    noise = _OTHER_ARTICLES if only_other_articles else NOISE_PARTS
     protected = set() if title_el is None else {id(a) for a in (title_el, *title_el.iterancestors())}
     keep_alive = [] if title_el is None else [title_el, *title_el.iterancestors()]  # ids stay valid
     total = _paragraph_text(body) or 1
@@ -61,16 +68,19 @@ def prune(doc: HtmlElement, title_el: HtmlElement | None) -> None:
         tag = el.tag
         if not isinstance(tag, str) or tag in _KEEP_TAGS or id(el) in protected:
             continue
-        if is_hidden(el):
+        if only_other_articles and tag == "aside":
+            doomed.append(el)
+            continue
+        if not only_other_articles and is_hidden(el):
             doomed.append(el)
             continue
         parts = class_parts(el)
-        if parts & NOISE_PARTS or (parts & _CARD_PARTS and el.find(".//a[@href]") is not None):
+        if parts & noise or (parts & _CARD_PARTS and el.find(".//a[@href]") is not None):
             # A class such as "has-sidebar" on a wrapper must not take the article with it.
             size = _paragraph_text(el)
             if size > 0.4 * total and total > 300:
                 continue
-            if parts & _CARD_PARTS and not parts & NOISE_PARTS:
+            if parts & _CARD_PARTS and not parts & noise:
                 text_len = len(text_of(el))
                 if _link_share(el, text_len) < 0.3:
                     continue

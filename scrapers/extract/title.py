@@ -7,7 +7,13 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from scrapers.extract.markup import (
-    FURNITURE_TAGS, NOISE_PARTS, class_parts, in_furniture, is_hidden, squash, text_of,
+    FURNITURE_TAGS,
+    NOISE_PARTS,
+    class_parts,
+    in_furniture,
+    is_hidden,
+    squash,
+    text_of,
 )
 from scrapers.extract.metadata import PageMeta
 
@@ -16,7 +22,7 @@ __all__ = ["find_title", "strip_site_name"]
 # Class-name parts of the small line above a headline ("Kicker", "Dachzeile") that sites put inside the <h1>.
 _KICKER_PARTS = frozenset(["kicker", "dachzeile", "topline", "overline", "roofline", "eyebrow", "spitzmarke",
                            "supertitle", "superline", "pretitle", "preheadline", "kicker--title"])
-_SEPARATORS = re.compile(r"\s+(?:\||::|–|—|-|·|»|/)\s+")
+_SEPARATORS = re.compile(r"\s+(?:\||::|:|–|—|-|·|»|/)\s+")
 _SITE_WORDS = re.compile(r"\b(stadt|landeshauptstadt|gemeinde|landkreis|kreis|portal|magazin|zeitung|online"
                          r"|news|blog|verlag|verband|ministerium|bund)\b|www\.|\.(de|at|ch|com|org|net)\b",
                          re.IGNORECASE)
@@ -50,9 +56,15 @@ def strip_site_name(title: str, site_name: str | None, url: str = "") -> str:
         if re.search(r"\s(\||::)\s", title):
             return max(kept, key=len).strip()
         return title.strip()
-    # Rejoin what is left in its original order (a headline may itself hold a dash).
-    first, last = title.find(kept[0]), title.rfind(kept[-1]) + len(kept[-1])
-    return title[first:last].strip() if first >= 0 and last > first else " ".join(kept)
+    # The headline is what stands before the first part naming the site ("Headline | Site | Motto"), or,
+    # when the title opens with the site, what follows it ("Site » Section » Headline"); rejoined as written,
+    # since a headline may itself hold a dash.
+    flags = [is_site(p) for p in parts]
+    start = flags.index(False)
+    end = next((i for i in range(start, len(parts)) if flags[i]), len(parts))
+    run = parts[start:end]
+    first, last = title.find(run[0]), title.rfind(run[-1]) + len(run[-1])
+    return title[first:last].strip() if first >= 0 and last > first else " ".join(run)
 
 
 def _heading_text(h: HtmlElement) -> str:
@@ -66,6 +78,15 @@ def _heading_text(h: HtmlElement) -> str:
         if kicker and text.startswith(kicker):
             text = text[len(kicker):].lstrip(" :-–—|")
     return text.strip()
+
+
+def _is_site_logo(h: HtmlElement, text: str) -> bool:
+    """An <h1> that is only a link to the site's home page."""
+    links = list(h.iter("a"))
+    if len(links) != 1 or text_of(links[0]) != text:
+        return False
+    href = (links[0].get("href") or "").strip()
+    return urlsplit(href).path in ("", "/", "/index.html", "/index.php") and not urlsplit(href).query
 
 
 def _in_box(el: HtmlElement) -> bool:
@@ -95,20 +116,29 @@ def find_title(doc: HtmlElement, meta: PageMeta, url: str = "") -> tuple[str | N
         if is_hidden(h):
             continue
         text = _heading_text(h)
-        if text and len(text) <= 400:
-            h1s.append((h, text))
+        if not text or len(text) > 400:
+            continue
+        if _is_site_logo(h, text):
+            # The site's name as the page's <h1> (a blog theme's logo): a name to strip from the <title>.
+            if meta.html_title:
+                html_title = strip_site_name(meta.html_title, text, url)
+                hints = [x for x in (headline, og_title, html_title) if x]
+                norm_hints = [_norm(x) for x in hints]
+            continue
+        h1s.append((h, text))
 
     # 1. An <h1> the metadata agrees with, or whose end the metadata gives (a kicker glued on in front).
     for h, text in h1s:
         t = _norm(text)
-        for hint, n in zip(hints, norm_hints, strict=True):
-            if n == t or (n.startswith(t) and len(t) >= 0.5 * len(n)):
-                return text, h
+        if any(n == t or (n.startswith(t) and len(t) >= 0.5 * len(n)) for n in norm_hints):
+            return text, h
     for h, text in h1s:
         t = _norm(text)
         for hint, n in zip(hints, norm_hints, strict=True):
             if len(n) >= 12 and t.endswith(n) and len(n) >= 0.4 * len(t):
-                return hint, h
+                return hint, h  # the <h1> has a kicker in front that the metadata leaves out
+            if len(t) >= 12 and n.endswith(t) and len(t) >= 0.4 * len(n):
+                return text, h  # the metadata has a kicker in front that the <h1> leaves out
     # 2. No agreement: the article's own <h1> outside boxes, else the JSON-LD headline, else any <h1>.
     own = [(h, t) for h, t in h1s if not _in_box(h)]
     in_main = [(h, t) for h, t in own if _in_main(h)]
