@@ -59,7 +59,8 @@ def test_json_ld_article_in_a_graph_outranks_the_webpage_and_meta_tags():
           '{"@type": ["NewsArticle"], "headline": "Die Schlagzeile",'
           ' "datePublished": "Mon, 04 Nov 2024 08:00:00 GMT", "author": [{"@type": "Person", "name": "Eva Muster"}]}]}')
     html = page(f"<script type='application/ld+json'>{ld}</script>"
-                "<meta property='article:published_time' content='2023-05-05'><meta property='og:type' content='website'>")
+                "<meta property='article:published_time' content='2023-05-05'>"
+                "<meta property='og:type' content='website'>")
     meta = read_meta(doc_of(html))
     assert (meta.headline, meta.published, meta.author) == ("Die Schlagzeile", dt.date(2024, 11, 4), "Eva Muster")
     assert meta.is_article and not meta.is_listing
