@@ -151,8 +151,16 @@ def test_related_block_inside_the_article_is_cut():
             "<h2>Weitere Nachrichten</h2><ul><li><a href='/1'>Andere Meldung Nummer eins</a> 02.02.2022</li>"
             "<li><a href='/2'>Andere Meldung Nummer zwei</a> 01.02.2022</li></ul></div>")
     rec = extract_article(_page(body=body), "https://e.example/a")
-    assert "Hintergrund" in rec.body_text and "Noch ein Absatz." in rec.body_text
+    assert "Erster Absatz der Meldung" in rec.body_text and "Noch ein Absatz." in rec.body_text
     assert "Andere Meldung" not in rec.body_text and "Weitere Nachrichten" not in rec.body_text
+
+
+def test_the_prose_after_a_related_heading_is_article_text_again():
+    prose = "Die Stadt lädt alle Interessierten ein, ihre Ideen für den Platz bis Ende Mai einzureichen. " * 2
+    body = (f"<article><h1>Ein neuer Platz</h1><p>{prose}</p><h2>Mehr zum Thema</h2><ul><li><a href='/1'>"
+            f"Die erste Bürgerwerkstatt zum Platz</a></li></ul><p>Weitere Hinweise: {prose}</p></article>")
+    rec = extract_article(_page(body=body), "https://e.example/a")
+    assert "Weitere Hinweise" in rec.body_text and "Bürgerwerkstatt" not in rec.body_text
 
 
 def test_canonical_link_sets_the_url():

@@ -10,7 +10,7 @@ from scrapers.extract.details import details_from_lines
 from scrapers.extract.listing import looks_like_listing
 from scrapers.extract.markup import parse_html
 from scrapers.extract.metadata import machine_date, read_meta, script_date
-from scrapers.extract.prune import prune
+from scrapers.extract.pruning import drop_hidden, drop_other_articles, noise_box_texts
 from scrapers.extract.pubdate import date_line, leading_date, lines_around_title, visible_date
 from scrapers.extract.title import find_title, strip_site_name
 
@@ -216,14 +216,27 @@ def test_a_class_fragment_on_a_wrapper_never_deletes_the_article(wrapper):
     assert "Plattform" not in rec.body_text
 
 
-def test_hidden_labels_and_cookie_boxes_are_pruned():
+def test_hidden_labels_go_and_cookie_boxes_are_furniture():
     html = page(body="<div class='cookie-consent'><p>Wir verwenden Cookies, um die Website zu verbessern. Mit Klick "
                      "auf Zustimmen willigen Sie ein.</p></div><main><h1>Neue Leuchten</h1>"
                      f"<span class='visually-hidden'>Inhaltsbereich</span><p>{TEXT}</p><p>{TEXT}</p></main>")
     doc = doc_of(html)
-    prune(doc, doc.find(".//h1"))
-    text = doc.text_content()
-    assert "Cookies" not in text and "Inhaltsbereich" not in text and "Straßenbeleuchtung" in text
+    drop_hidden(doc, doc.find(".//h1"))
+    text = "".join(doc.itertext())
+    assert "Inhaltsbereich" not in text and "Cookies" in text and "Straßenbeleuchtung" in text
+    boxes = noise_box_texts(doc, doc.find(".//h1"))
+    assert any("Cookies" in box for box in boxes) and not any("Straßenbeleuchtung" in box for box in boxes)
+
+
+def test_other_articles_are_dropped_before_the_page_is_dated():
+    html = page(body=f"<main><h1>Neue Leuchten</h1><p>{TEXT}</p><h2>Weitere Meldungen</h2><ul><li><a href='/a'>"
+                     "Alte Meldung über den Markt</a> 01.01.2020</li></ul></main><aside><p>Termine 02.02.2021</p>"
+                     "</aside><div class='teaser'><a href='/b'>Noch eine andere Meldung</a></div>")
+    doc = doc_of(html)
+    drop_other_articles(doc)
+    text = "".join(doc.itertext())
+    assert "Straßenbeleuchtung" in text
+    assert not any(word in text for word in ("Alte Meldung", "Termine", "andere Meldung", "Weitere Meldungen"))
 
 
 def test_a_post_served_inside_noscript_is_read():

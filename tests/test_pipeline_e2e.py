@@ -134,6 +134,7 @@ def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path, 
     copy.write_bytes(Path(warehouse["db"]).read_bytes())
     with duckdb.connect(str(copy), read_only=True) as con:
         extracted = con.execute("select count(*) from raw.articles").fetchone()[0]
+        versions = con.execute("select count(*) from raw.article_versions").fetchone()[0]
     monkeypatch.setenv("STADTRADAR_BATCH_SIZE", "2")  # the archive is read in batches: several per source
     done = stadtradar("reparse", "--sources", "sources.yml", "--db", str(copy), home=warehouse["home"])
     assert done.returncode == 0, done.stderr[-2000:]
@@ -144,6 +145,8 @@ def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path, 
         # Every article was extracted again by the reparse, none twice.
         assert con.execute("select count(*), count(distinct article_id), count(*) filter (where run_id = ?) "
                            "from raw.articles", [reparse_run]).fetchone() == (extracted,) * 3
+        # Extracting the same pages again is not an edit of them: no version is added.
+        assert con.execute("select count(*) from raw.article_versions").fetchone()[0] == versions
     finally:
         con.close()
 

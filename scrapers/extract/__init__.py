@@ -18,15 +18,24 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from lxml.html import HtmlElement
+from lxml.cssselect import CSSSelector
 
 from scrapers.dates import find_dates
 from scrapers.extract.details import detail_blocks, details_from_lines
 from scrapers.extract.listing import looks_like_listing
 from scrapers.extract.maintext import BodyLine, main_text_lines
-from scrapers.extract.markup import class_parts, parse_html, text_of
+from scrapers.extract.markup import (
+    NOISE_PARTS,
+    Element,
+    class_parts,
+    drop_tree,
+    in_furniture,
+    parse_html,
+    text_content,
+    text_of,
+)
 from scrapers.extract.metadata import PageMeta, machine_date, read_meta, script_date
-from scrapers.extract.prune import prune
+from scrapers.extract.pruning import drop_hidden, drop_other_articles, noise_box_texts
 from scrapers.extract.pubdate import LONG_LINE, date_line, leading_date, lines_around_title, visible_date
 from scrapers.extract.title import find_title
 from scrapers.records import ArticleRecord
@@ -53,6 +62,8 @@ class ExtractionError(ValueError):
 
 _LEAD_PARTS = frozenset(["lead", "teaser", "intro", "summary", "abstract", "standfirst", "subline", "einleitung",
                          "excerpt", "vorspann"])
+# A "last changed" label: such a date line is metadata wherever it stands.
+_MODIFIED_HINT = re.compile(r"\b(stand|aktualisiert|geändert|änderung|updated)\b", re.IGNORECASE)
 # Lines that are page furniture wherever they stand.
 _BOILERPLATE_LINE = re.compile(
     r"^(zum inhalt springen|zur navigation springen|nach oben|seitenanfang|seite drucken|drucken|teilen"
@@ -62,9 +73,9 @@ _BOILERPLATE_LINE = re.compile(
     re.IGNORECASE)
 
 
-def _select(doc: HtmlElement, selector: str) -> list[HtmlElement]:
+def _select(doc: Element, selector: str) -> list[Element]:
     try:
-        return doc.cssselect(selector)
+        return CSSSelector(selector, translator="html")(doc)
     except Exception as exc:  # cssselect raises its own error types for bad selectors
         raise ExtractionError(f"invalid CSS selector {selector!r}: {exc}") from exc
 
@@ -98,20 +109,21 @@ def extract_article(html: str, url: str, *, selectors: Selectors | None = None,
         raise ExtractionError(f"cannot extract an article from {url}: {type(exc).__name__}: {exc}") from exc
 
 
-def _find_teaser(doc: HtmlElement, title_el: HtmlElement | None, meta: PageMeta) -> tuple[str | None, bool]:
-    """The lead paragraph and whether the page shows it (else it is the meta description)."""
+def _find_teaser(doc: Element, title_el: Element | None, meta: PageMeta) -> str | None:
+    """The lead paragraph the page shows by its headline, else the page's description."""
     for el in doc.iter("p", "div", "section", "strong"):
         if not class_parts(el) & _LEAD_PARTS:
             continue
         if title_el is not None and (el is title_el or any(d is title_el for d in el.iterdescendants("h1"))):
             continue
-        text = text_of(el)
-        if len(text) < 20 or len(text) > 1500:
+        # A teaser card of another article (a headline link) or a box around the page is no lead.
+        if any(len(text_content(a).strip()) >= 15 for a in el.iter("a")) or in_furniture(el) or any(
+                class_parts(a) & NOISE_PARTS for a in el.iterancestors()):
             continue
-        linked = sum(len(text_of(a)) for a in el.iter("a"))
-        if linked <= 0.5 * len(text):
-            return text, True
-    return meta.description or None, False
+        text = text_of(el)
+        if 20 <= len(text) <= 1500:
+            return text
+    return meta.description or None
 
 
 def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.date | None) -> ArticleRecord | None:
@@ -138,12 +150,11 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
         found = _select(doc, selectors.date)
         if found:
             selector_date = machine_date(found[0].get("datetime") or found[0].get("content") or text_of(found[0]))
-    in_script = script_date(doc)
 
     for sel in selectors.remove:
         for el in _select(doc, sel):
             if el.getparent() is not None:
-                el.drop_tree()
+                drop_tree(el)
     if selectors.body:
         found = _select(doc, selectors.body)
         if found:
@@ -151,9 +162,8 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
             for child in list(body):
                 body.remove(child)
             body.append(found[0])
-    # Everything below reads the pruned page, so that teasers of other articles cannot lend their dates.
-    prune(doc, title_el)
-    teaser, teaser_shown = _find_teaser(doc, title_el, meta)
+    drop_hidden(doc, title_el)
+    teaser = _find_teaser(doc, title_el, meta)
     facts = detail_blocks(doc)
 
     # Date: what the page states for machines, then the visible date by the title, then a script block,
@@ -162,13 +172,13 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     reference = meta.published or feed_date
     shown, shown_modified = visible_date(nearby, reference, teaser)
     # A visible "Stand: ..." is the day of the version shown, the best date a page without any other has.
-    published = selector_date or meta.published or time_date or shown or in_script or feed_date or shown_modified
+    published = (selector_date or meta.published or time_date or shown or script_date(doc) or feed_date
+                 or shown_modified)
     modified = meta.modified or shown_modified
 
-    lines = main_text_lines(doc, url)
-    if teaser and teaser_shown and lines and not any(teaser in ln.text for ln in lines):
-        # The lead paragraph is part of the article; main-text extractors often leave it with the headline.
-        lines.insert(0, BodyLine(teaser))
+    furniture = noise_box_texts(doc, title_el)
+    lines = [ln for ln in main_text_lines(doc, url)
+             if ln.pair or len(ln.text) > 300 or not any(ln.text in box for box in furniture)]
     body_lines, modified = _clean_body(lines, title, teaser, published, reference, modified)
     if not body_lines:
         return None
@@ -176,7 +186,7 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     body_lines += [BodyLine(f"{k}: {v}", pair=True) for k, v in facts if f"{k}: {v}" not in in_body]
     details = details_from_lines((ln.text, ln.pair) for ln in body_lines)
     if published is None:
-        published = _page_date(html, url, body_lines, reference)
+        published = _page_date(doc, url, body_lines, reference)
     # The page's rel=canonical names the article's identity; the caller decides whether to trust it.
     canonical = urljoin(url, meta.canonical) if meta.canonical else url
     return ArticleRecord(
@@ -204,39 +214,37 @@ def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published
             continue
         if not text or _BOILERPLATE_LINE.match(text) or (len(text) <= 2 and not text.isalnum()):
             continue
-        if not ln.pair:
-            dated = date_line(text, reference)
+        if not ln.pair and len(text) <= LONG_LINE and any(c.isdigit() for c in text):
+            dated = date_line(text, reference) if in_head or _MODIFIED_HINT.search(text) else None
             if dated and (in_head or dated[1]):
                 # a date line by the title, or a "Stand: ..." line anywhere: metadata, not text
                 if dated[1] and modified is None:
                     modified = dated[0]
                 continue
-            if in_head and published is not None:
-                lead = leading_date(text, reference)
-                if lead and lead[0] == published:
-                    text = text[lead[1]:].strip()
-                    # Some CMS print the date prefix twice ("12.12.2025 — 12.12.2025 — Text").
-                    again = leading_date(text, reference)
-                    while again and again[0] == published:
-                        text = text[again[1]:].strip()
-                        again = leading_date(text, reference)
-                    if not text:
-                        continue
-                    ln = BodyLine(text, ln.pair)
+        lead = (leading_date(text, reference) if not ln.pair and in_head and published is not None
+                and any(c.isdigit() for c in text[:80]) else None)
+        if lead and lead[0] == published:
+            text = text[lead[1]:].strip()
+            # Some CMS print the date prefix twice ("12.12.2025 — 12.12.2025 — Text").
+            again = leading_date(text, reference)
+            while again and again[0] == published:
+                text = text[again[1]:].strip()
+                again = leading_date(text, reference)
+            if not text:
+                continue
+            ln = BodyLine(text, ln.pair)
         if len(text) >= LONG_LINE and text != teaser:
             in_head = False
         kept.append(ln)
     return kept, modified
 
 
-def _page_date(html: str, url: str, body_lines: list[BodyLine], reference: dt.date | None) -> dt.date | None:
-    """htmldate's reading of the page as served (URL, headers, copyright lines, text), less the teasers of
-    other articles; never a date that the article's own text or detail pairs name (an event's date)."""
-    served = parse_html(html)
-    if served is None:
-        return None
-    prune(served, None, only_other_articles=True)
-    found = _htmldate(served, url)
+def _page_date(doc: Element, url: str, body_lines: list[BodyLine], reference: dt.date | None) -> dt.date | None:
+    """htmldate's reading of the page (URL, headers, copyright lines, text) less the teasers of other
+    articles; never a date that the article's own text or detail pairs name (an event's date).
+    Changes `doc`."""
+    drop_other_articles(doc)
+    found = _htmldate(doc, url)
     if found is None:
         return None
     named: set[dt.date] = set()
@@ -248,7 +256,7 @@ def _page_date(html: str, url: str, body_lines: list[BodyLine], reference: dt.da
     return None if found in named else found
 
 
-def _htmldate(doc: HtmlElement | None, url: str) -> dt.date | None:
+def _htmldate(doc: Element | None, url: str) -> dt.date | None:
     if doc is None:
         return None
     try:
@@ -256,7 +264,7 @@ def _htmldate(doc: HtmlElement | None, url: str) -> dt.date | None:
     except ImportError:  # optional fallback
         return None
     try:
-        found = find_date(doc, url=url, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
+        found = find_date(doc, url=url, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
     except Exception:  # htmldate raises assorted errors on odd markup; the date just stays unknown
         return None
     return machine_date(found) if found else None

@@ -4,9 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml.html import HtmlElement
-
-from scrapers.extract.markup import in_furniture, text_of
+from scrapers.extract.markup import Element, in_furniture, text_of
 
 __all__ = ["DETAIL_KEYS", "details_from_lines", "detail_blocks"]
 
@@ -33,11 +31,11 @@ def details_from_lines(lines: Iterable[tuple[str, bool]]) -> dict[str, str]:
     return details
 
 
-def _cell_text(el: HtmlElement) -> str:
+def _cell_text(el: Element) -> str:
     return text_of(el).rstrip(":").strip()
 
 
-def _block_pairs(block: HtmlElement) -> list[tuple[str, str]]:
+def _block_pairs(block: Element) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if block.tag == "dl":
         key: str | None = None
@@ -64,7 +62,7 @@ def _block_pairs(block: HtmlElement) -> list[tuple[str, str]]:
     return pairs
 
 
-def detail_blocks(doc: HtmlElement) -> list[tuple[str, str]]:
+def detail_blocks(doc: Element) -> list[tuple[str, str]]:
     """Key/value pairs of the page's event-detail boxes: <dl>s and two-cell tables outside the page furniture
     with at least one event-detail label (a facts box often stands beside the text that main-text extractors
     keep, so it is read from the page itself)."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from lxml.html import HtmlElement
-
 from scrapers.dates import find_dates
-from scrapers.extract.markup import FURNITURE_TAGS, HEADINGS, class_parts, text_of
+from scrapers.extract.markup import FURNITURE_TAGS, HEADINGS, Element, class_parts, text_of
 from scrapers.extract.metadata import PageMeta
 
 __all__ = ["looks_like_listing"]
@@ -23,7 +21,7 @@ _ARTICLE_BLOCK = 800  # characters of paragraphs under one parent: more than any
 _EPOCH = dt.date(2000, 1, 1)
 
 
-def _single_target(el: HtmlElement) -> int:
+def _single_target(el: Element) -> int:
     """The length of the headline-sized link text when the element links to exactly one other page
     (maybe twice: image and headline), else 0."""
     target = None
@@ -43,7 +41,7 @@ def _single_target(el: HtmlElement) -> int:
     return linked
 
 
-def _is_card(el: HtmlElement) -> bool:
+def _is_card(el: Element) -> bool:
     linked = _single_target(el)
     if not linked:
         return False
@@ -57,7 +55,7 @@ def _is_card(el: HtmlElement) -> bool:
     return bool(find_dates(text, _EPOCH))
 
 
-def _walk(el: HtmlElement, cards: list[HtmlElement], own: list[int], in_link: bool = False) -> None:
+def _walk(el: Element, cards: list[Element], own: list[int], in_link: bool = False) -> None:
     """Collect teaser cards (outermost first), the length of unlinked text outside them (own[0]) and the
     longest run of paragraphs under one parent outside them (own[1])."""
     block = 0
@@ -77,7 +75,7 @@ def _walk(el: HtmlElement, cards: list[HtmlElement], own: list[int], in_link: bo
     own[1] = max(own[1], block)
 
 
-def looks_like_listing(doc: HtmlElement, url: str, meta: PageMeta) -> bool:
+def looks_like_listing(doc: Element, url: str, meta: PageMeta) -> bool:
     """True for index pages rather than one article.
 
     Signals: several teaser cards (a link with a headline plus a date or heading), little text of the
@@ -90,7 +88,7 @@ def looks_like_listing(doc: HtmlElement, url: str, meta: PageMeta) -> bool:
     body = doc.find("body")
     if body is None:
         return False
-    cards: list[HtmlElement] = []
+    cards: list[Element] = []
     own = [0, 0]
     _walk(body, cards, own)
     own_text, own_block = own

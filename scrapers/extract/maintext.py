@@ -1,12 +1,26 @@
-"""The main text of a page: trafilatura's extraction, rendered as lines that keep detail pairs intact."""
+"""The main text of a page: trafilatura's extraction with generic repairs, rendered as lines that keep
+detail pairs intact.
+
+trafilatura (public API: `bare_extraction` with `prune_xpath`) does the bulk. Around it, each repair
+measured on real pages (benchmarks/README.md has the table):
+
+* before: containers that are not the article are handed to trafilatura to prune (related-article
+  boxes, author boxes, tables of contents, social-media embeds), never a wrapper holding much of the page;
+* after: blocks opened by a boilerplate heading ("Weitere Artikel", "Kommentare", "Newsletter") go with
+  their teaser links; whole lines of page furniture go (photo credits, "Teilen", ad labels);
+* recall: the lead paragraph that trafilatura often leaves with the headline is put back in front.
+
+The tree is not modified here: trafilatura prunes its own copy, everything else only reads it.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from lxml.html import HtmlElement
+from lxml import etree
 from trafilatura import bare_extraction
 
-from scrapers.extract.markup import squash
+from scrapers.extract.markup import Element, squash, text_content
 
 __all__ = ["BodyLine", "main_text_lines"]
 
@@ -19,6 +33,276 @@ class BodyLine:
     pair: bool = False
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ------------------------------------------------------------------- one scan of class/id values
+# Looking at attribute nodes is the cheapest way to find a handful of elements by class fragment
+# (an //*[contains(@class, ..)] predicate per element costs several times more on big pages).
+_SCAN = etree.XPath(
+    "//body//@class[contains(., 'elated') or contains(., 'uthor') or contains(., 'toc') or contains(., 'TOC')]"
+    " | //body//@id[contains(., 'elated')]"
+    # embeds are (nearly) always blockquotes or iframes' wrappers with a telling class; blockquotes are few
+    " | //body//blockquote/@class[contains(., 'tweet') or contains(., 'instagram') or contains(., 'tiktok')]"
+)
+
+# ----------------------------------------------------------------------------- pre-extraction prune
+# name -> (regex on "class id", minimum link density or None)
+_PRUNE_RULES = {
+    # tweets / posts embedded from social networks
+    "P_embed": (re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.I), None),
+    # "related articles" boxes; trafilatura's own class rules miss them in its fallback extractors
+    "P_related": (re.compile(r"related", re.I), None),
+    # author boxes with the writer's bio under the article
+    "P_authorbox": (re.compile(r"author[-_]?(?:box|bio|info|profile|teaser|about)|about[-_]?(?:the[-_])?author", re.I),
+                    None),
+    # tables of contents repeat the headings; a real one is mostly links ("toc-content" wrappers are not)
+    "P_toc": (re.compile(r"(?:^|[\s_-])toc(?:$|[\s_-])|table-of-contents|inhaltsverzeichnis", re.I), 0.5),
+}
+# A matched element holding this share of the page's text is a wrapper ("...--has-related",
+# "post-author-info" around the whole post), not a box: keep it.
+_PRUNE_MAX_SHARE = 0.4
+
+
+def _link_text_len(el) -> int:
+    return sum(len(text_content(a)) for a in el.iter("a"))
+
+
+def _prune_xpath(tree, attrs) -> str | None:
+    """One XPath (a union of absolute paths) selecting the containers to prune, or None."""
+    found = {}
+    total = None
+    for attr in attrs:
+        el = attr.getparent()
+        if el in found or el.tag in ("body", "main", "article"):
+            continue
+        value = (el.get("class") or "") + " " + (el.get("id") or "")
+        for name, (rx, min_link_density) in _PRUNE_RULES.items():
+            if not rx.search(value):
+                continue
+            if total is None:
+                body = tree.find("body")
+                total = len(text_content(body)) if body is not None else 0
+            n = len(text_content(el))
+            if n > _PRUNE_MAX_SHARE * total:
+                continue
+            if min_link_density and n and _link_text_len(el) < min_link_density * n:
+                continue
+            found[el] = None
+            break
+    if not found:
+        return None
+    outer = [el for el in found if not any(a in found for a in el.iterancestors())]
+    root = tree.getroottree()
+    # a single union expression: trafilatura evaluates it once, so removing one node cannot shift
+    # the positional steps of another
+    return " | ".join(root.getpath(el) for el in outer)
+
+
+# ------------------------------------------------------------------------------ lead paragraph
+_LEAD_CLASS = re.compile(r"lead(?!ing)|intro|teaser|excerpt|abstract|summary|standfirst", re.I)
+_TEXT_NODE_WITH = etree.XPath("//body//text()[contains(., $x)]")
+_TEXT_NODE_WITH_NORM = etree.XPath("//body//text()[contains(normalize-space(.), $x)]")
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+# a lead is a paragraph of the article, not of a menu, a link card or a picture
+_NOT_LEAD_ANCESTOR = frozenset({"nav", "aside", "footer", "form", "a", "li", "figure", "button"})
+_BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "section", "header", "nav",
+                     "table", "article"})
+_LEAD_MAX_LEVELS = 14    # containers of the body start searched for a preceding lead
+_LEAD_MAX_VISITS = 600   # elements looked at, at most
+
+
+def _visible_text(el) -> str:
+    return _norm("".join(_VISIBLE_TEXT(el)))
+
+
+def _body_start(tree, lines):
+    """(element, line): where the first paragraph-like line of the extracted text sits in the tree."""
+    tried = 0
+    for line in lines:
+        if len(line) < 80:  # headings, datelines, bylines are ambiguous anchors
+            continue
+        tried += 1
+        if tried > 3:
+            break
+        for n in (40, 20):
+            probe = line[:n].strip()
+            hits = _TEXT_NODE_WITH(tree, x=probe) or _TEXT_NODE_WITH_NORM(tree, x=probe)
+            if hits:
+                return hits[0].getparent(), line
+    return None, None
+
+
+def _lead_like(el, container) -> bool:
+    if not isinstance(el.tag, str):
+        return False
+    cls = el.get("class")
+    if cls and _LEAD_CLASS.search(cls):
+        return True
+    if el.get("itemprop") == "description":
+        return True
+    # a paragraph in the article's own header
+    if el.tag == "p":
+        for a in el.iterancestors():
+            if a.tag == "header":
+                return True
+            if a is container:
+                break
+    return False
+
+
+def _lead_candidates(start):
+    """Lead-like elements before `start` inside its containers below <body>, nearest first."""
+    visits = 0
+    node = start
+    for _ in range(_LEAD_MAX_LEVELS):
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            return
+        for sib in node.itersiblings(preceding=True):
+            found = []
+            for el in sib.iter():
+                visits += 1
+                if _lead_like(el, parent):
+                    found.append(el)
+            yield from reversed(found)
+            if visits > _LEAD_MAX_VISITS:
+                return
+        node = parent
+
+
+def _find_lead(tree, text: str):
+    """(lead text, first body line) for a lead paragraph trafilatura left out, or None.
+
+    Candidates: elements with a lead-like class or itemprop=description, and paragraphs in a
+    <header>, found before the extracted body inside the containers it shares with it below <body>
+    (a teaser of another article sits elsewhere). The nearest acceptable one wins: not a truncated
+    teaser ("..."), not mostly links, not in the text already.
+    """
+    lines = [_norm(line) for line in text.split("\n") if line.strip()]
+    start, start_line = _body_start(tree, lines)
+    if start is None:
+        return None
+    flat = _norm(text)
+    for el in _lead_candidates(start):
+        if any(d.tag in _BLOCKS for d in el.iterdescendants()):
+            # a wrapper (header, intro box): its lead is its first substantial paragraph
+            el = next((p for p in el.iter("p") if len(text_content(p)) >= 50), None)
+            if el is None:
+                continue
+        if not 50 <= len(text_content(el)) <= 3000:
+            continue
+        if any(a.tag in _NOT_LEAD_ANCESTOR for a in el.iterancestors()):
+            continue
+        lead = _visible_text(el)
+        if not 50 <= len(lead) <= 1500 or lead[:60] in flat or lead.endswith(("...", "…")):
+            continue
+        if _link_text_len(el) > 0.3 * len(lead):
+            continue
+        return lead, start_line
+    return None
+
+
+# ------------------------------------------------------------------- boilerplate-headed sections
+_BOILER_HEAD = re.compile(
+    r"^(?:"
+    r"(?:weitere|mehr|ähnliche|verwandte|passende|empfohlene|beliebte|neueste|aktuelle|andere|top)\s+"
+    r"(?:[\wäöü-]+\s+)?"
+    r"(?:artikel|beiträge|themen|nachrichten|news|meldungen|geschichten|posts|stories|inhalte|videos|rezepte)\b"
+    r"|mehr\s+(?:zum|zu\s+diesem)\s+thema"
+    r"|(?:das|dies)\s+(?:könnte|dürfte)\s+(?:sie|dich|euch)\s+(?:auch|ebenfalls)\s+interessieren"
+    r"|(?:auch|ebenfalls)\s+interessant|interessant\s+auch|auch\s+lesenswert"
+    r"|lesen\s+sie\s+(?:auch|mehr)|lies\s+auch|schon\s+gelesen"
+    r"|meist[\s-]?(?:gelesen|kommentiert|diskutiert|geklickt|geteilt)|am\s+meisten\s+gelesen|kommentierte\s+artikel"
+    r"|(?:keine\s+|\d+\s+)?kommentare?\b(?:\s*\(\d+\))?\s*:?$"
+    r"|(?:einen\s+)?kommentar\s+(?:schreiben|verfassen|hinzufügen|abgeben)|(?:schreibe|hinterlasse)\s+einen\s+kommentar"
+    r"|(?:zum\s+)?newsletter\b"
+    r"|vorschau\s+auf\s+den\s+nächsten|nächster\s+artikel|vorheriger\s+artikel"
+    r"|beiträge\s+aus\s+dem\s+forum"
+    r")",
+    re.I,
+)
+_HEAD_MAX_LEN = 80      # a longer line is a sentence, not a heading
+_SECTION_HEAD_LEN = 50  # a <p> this short that *is* the phrase opens a section, like a <head>
+_SECTION_ITEM_MAX = 200  # a paragraph longer than this after such a heading is article text again
+_CONTAINERS = ("div", "cell", "row", "table", "quote", "list")
+
+
+def _elem_text(el) -> str:
+    return _norm("".join(el.itertext()))
+
+
+def _drop_boilerplate_sections(body) -> bool:
+    """Remove output blocks opened by a boilerplate heading ("Weitere Artikel", "Kommentare", ...).
+
+    The heading goes, and when it is a real heading the short blocks after it (the teaser links)
+    go too, up to the next heading or the first long paragraph.
+    """
+    changed = False
+    containers = [body] + [e for e in body.iter(*_CONTAINERS) if len(e)]
+    for container in containers:
+        kids = list(container)
+        i = 0
+        while i < len(kids):
+            el = kids[i]
+            i += 1
+            if el.tag not in ("head", "p"):
+                continue
+            t = _elem_text(el)
+            if not 0 < len(t) <= _HEAD_MAX_LEN or not _BOILER_HEAD.match(t):
+                continue
+            container.remove(el)
+            changed = True
+            if el.tag != "head" and len(t) > _SECTION_HEAD_LEN:
+                continue  # "Lesen Sie auch: <title>" inline: only that line
+            while i < len(kids) and kids[i].tag != "head":
+                if kids[i].tag == "p" and len(_elem_text(kids[i])) > _SECTION_ITEM_MAX:
+                    break
+                container.remove(kids[i])
+                i += 1
+    return changed
+
+
+# ------------------------------------------------------------------------ furniture lines
+_CREDIT_LINE = re.compile(
+    r"^[(\[]?\s*(?:fotos?|bild(?:er|quelle|nachweise?|rechte)?|titelbild|beitragsbild|titelfoto|headerbild|"
+    r"foto-?credits?|credits?|copyright|quellen?|quellenangaben?|abbildung(?:\s*\d+)?|grafik|illustration|"
+    r"image|photo|picture)\s*:", re.I)
+_META_LINE = re.compile(
+    r"^(?:letzte\s+(?:änderung|aktualisierung)|zuletzt\s+(?:aktualisiert|geändert)|aktualisiert\s+am|stand:"
+    r"|video\s+verfügbar\s+bis|verfügbar\s+bis)\b", re.I)
+_DATE_LINE = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}$")
+_AD_LINE = re.compile(r"^\W{0,3}(?:anzeige|werbung|sponsored|advertorial)\s*(?:[.,:|*)/-]|$)", re.I)
+_UI_LINE = re.compile(
+    r"^(?:teilen|drucken|merken|gemerkt|speichern|e-?mail|mail|facebook|twitter|whatsapp|pinterest|linkedin|xing|"
+    r"tweet|flipboard|telegram|artikel\s+(?:teilen|drucken|merken|versenden)|link\s+kopieren|seite\s+drucken|"
+    r"teilen\s+auf\s+\w+|auf\s+\w+\s+teilen|bild\s+(?:anzeigen|schließen|vergrößern)|zum\s+vergrößern\s+klicken|"
+    r"\d+\s+von\s+\d+|weiterlesen|mehr\s+lesen|mehr\s+erfahren|weiter\s+lesen|read\s+more|"
+    r"nach\s+oben|zum\s+seitenanfang|zurück(?:\s+zur\s+übersicht)?|vorlesen|anhören|drucken\s*/\s*pdf)"
+    r"\s*[:!.→»>]*\s*$", re.I)
+_TEASER_LINK = (">>", "... weiter", "…weiter", "… weiter")
+
+
+def _is_furniture(line: str) -> bool:
+    """A whole output line that is page furniture rather than article text."""
+    t = line.strip()
+    if not t or len(t) > 200:
+        return False
+    if _CREDIT_LINE.match(t):  # "Foto: ...", "Quelle: ...", "Abbildung 3: ..."
+        return True
+    if (_META_LINE.match(t) or _DATE_LINE.match(t)):  # "Letzte Änderung ...", a bare date
+        return True
+    if len(t) <= 120 and _AD_LINE.match(t):  # "Anzeige", "*Werbung. ..."
+        return True
+    if len(t) <= 60 and _UI_LINE.match(t):  # "Teilen", "Drucken", "Bild anzeigen", "3 von 17"
+        return True
+    if t.startswith(_TEASER_LINK):  # ">> Other article <<", "... weiter zu ..."
+        return True
+    return False
+
+
+# ------------------------------------------------------------------------------------ rendering
 def _texts(el) -> list[str]:
     """The element's text split at <lb/>, nested lists and tables left to the caller."""
     parts: list[str] = [el.text or ""]
@@ -58,8 +342,9 @@ def _render(el, out: list[BodyLine]) -> None:
                     _render(nested, out)
         return
     if tag == "table":
-        for row in el.iter("row"):
-            cells = [squash(" ".join(c.itertext())) for c in row if c.tag == "cell"]
+        # trafilatura's <row>/<cell>, or HTML rows it kept verbatim (inside <code>, say)
+        for row in el.iter("row", "tr"):
+            cells = [squash(" ".join(c.itertext())) for c in row if c.tag in ("cell", "td", "th")]
             cells = [c for c in cells if c]
             if len(cells) == 2 and len(cells[0]) <= 40:
                 out.append(BodyLine(f"{cells[0].rstrip(':').strip()}: {cells[1]}", pair=True))
@@ -78,11 +363,29 @@ def _render(el, out: list[BodyLine]) -> None:
             _render(child, out)
 
 
-def main_text_lines(doc: HtmlElement, url: str) -> list[BodyLine]:
-    """The lines of the page's main text; empty when trafilatura finds none. May change `doc`."""
-    result = bare_extraction(doc, url=url, with_metadata=False)
+
+# --------------------------------------------------------------------------------------- main
+def _extract(tree: Element, url: str, prune: str | None):
+    result = bare_extraction(tree, url=url, with_metadata=False, prune_xpath=prune)
+    if result is None and prune:
+        result = bare_extraction(tree, url=url, with_metadata=False)
+    return result
+
+
+def main_text_lines(doc: Element, url: str) -> list[BodyLine]:
+    """The lines of the page's main text; empty when there is none. Does not modify `doc`."""
+    attrs = _SCAN(doc)
+    result = _extract(doc, url, _prune_xpath(doc, attrs) if attrs else None)
     if result is None or result.body is None:
         return []
-    out: list[BodyLine] = []
-    _render(result.body, out)
-    return out
+    _drop_boilerplate_sections(result.body)
+    lines: list[BodyLine] = []
+    _render(result.body, lines)
+    if not lines:
+        return []
+    lead = _find_lead(doc, "\n".join(ln.text for ln in lines))
+    if lead is not None:
+        lead_text, first_line = lead
+        at = next((i for i, ln in enumerate(lines) if ln.text == first_line), 0)
+        lines.insert(at, BodyLine(lead_text))
+    return [ln for ln in lines if ln.pair or not _is_furniture(ln.text)]

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
-from lxml.html import HtmlElement
 
 from scrapers.dates import parse_date
-from scrapers.extract.markup import squash
+from scrapers.extract.markup import Element, squash, text_content
 
 __all__ = ["PageMeta", "read_meta", "machine_date", "script_date"]
 
@@ -89,7 +88,7 @@ def machine_date(value: object) -> dt.date | None:
             return None
 
 
-def _json_ld_objects(doc: HtmlElement) -> Iterator[dict]:
+def _json_ld_objects(doc: Element) -> Iterator[dict]:
     for script in doc.iter("script"):
         if "ld+json" not in (script.get("type") or "").lower():
             continue
@@ -135,7 +134,7 @@ def _ld_name(value: object) -> str | None:
 class _MetaTags:
     """Every <meta> of a page read once: the first non-empty content per (attribute, lower-case name)."""
 
-    def __init__(self, doc: HtmlElement):
+    def __init__(self, doc: Element):
         self.first: dict[tuple[str, str], str] = {}
         for tag in doc.iter("meta"):
             content = (tag.get("content") or "").strip()
@@ -155,7 +154,7 @@ class _MetaTags:
         return None
 
 
-def read_meta(doc: HtmlElement) -> PageMeta:
+def read_meta(doc: Element) -> PageMeta:
     """Everything the page states about itself; JSON-LD article objects outrank the WebPage around them."""
     meta = PageMeta()
     for obj in _json_ld_objects(doc):
@@ -197,7 +196,7 @@ def read_meta(doc: HtmlElement) -> PageMeta:
     if title_el is None:
         title_el = next(doc.iter("title"), None)
     if title_el is not None:
-        meta.html_title = squash(title_el.text_content()) or None
+        meta.html_title = squash(text_content(title_el)) or None
     for link in doc.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
             meta.canonical = link.get("href").strip()
@@ -208,7 +207,7 @@ def read_meta(doc: HtmlElement) -> PageMeta:
     return meta
 
 
-def script_date(doc: HtmlElement) -> dt.date | None:
+def script_date(doc: Element) -> dt.date | None:
     """A publication date that only a script block states (a data layer, an app's state)."""
     for script in doc.iter("script"):
         text = script.text

@@ -6,10 +6,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lxml.html import HtmlElement
-
 from scrapers.dates import find_dates
-from scrapers.extract.markup import FURNITURE_TAGS, NOISE_PARTS, class_parts, is_hidden, squash
+from scrapers.extract.markup import (
+    FURNITURE_TAGS,
+    NOISE_PARTS,
+    Element,
+    class_parts,
+    is_hidden,
+    squash,
+    text_content,
+)
 from scrapers.extract.metadata import machine_date
 
 __all__ = ["Line", "lines_around_title", "date_line", "leading_date", "visible_date", "LONG_LINE"]
@@ -72,20 +78,20 @@ def leading_date(line: str, reference: dt.date | None) -> tuple[dt.date, int] | 
 class _Walk:
     """Lines of a page in reading order, skipping furniture and hidden boxes (but never the title's own)."""
 
-    def __init__(self, title_el: HtmlElement | None):
+    def __init__(self, title_el: Element | None):
         self.title_el = title_el
         self.protected = [] if title_el is None else [title_el, *title_el.iterancestors()]
         self.buf: list[str] = []
         self.first_time: dt.date | None = None
 
-    def _keeps(self, el: HtmlElement) -> bool:
+    def _keeps(self, el: Element) -> bool:
         if any(el is p for p in self.protected):
             return True
         if el.tag in FURNITURE_TAGS or is_hidden(el):
             return False
         return not class_parts(el) & NOISE_PARTS
 
-    def lines(self, el: HtmlElement, tag: str = "body") -> Iterator[Line]:
+    def lines(self, el: Element, tag: str = "body") -> Iterator[Line]:
         if el.text:
             self.buf.append(el.text)
         for child in el:
@@ -93,10 +99,10 @@ class _Walk:
             if isinstance(name, str) and name not in _SKIP_TAGS and self._keeps(child):
                 if name == "time" and self.first_time is None:
                     self.first_time = machine_date(child.get("datetime") or child.get("content")
-                                                   or child.text_content())
+                                                   or text_content(child))
                 if child is self.title_el:
                     yield from self.flush(tag)
-                    text = squash(child.text_content())
+                    text = squash(text_content(child))
                     if text:
                         yield Line(text, "h1", is_title=True)
                 elif name in _BLOCK_TAGS:
@@ -115,7 +121,7 @@ class _Walk:
             yield Line(text, tag)
 
 
-def lines_around_title(doc: HtmlElement, title_el: HtmlElement | None,
+def lines_around_title(doc: Element, title_el: Element | None,
                        teaser: str | None = None) -> tuple[list[Line], dt.date | None]:
     """Up to three lines before the title and the lines after it up to the first running text, with the
     first <time> met on the way; without a title element, the page's lines up to its first running text.

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from scrapers.extract.markup import (
     FURNITURE_TAGS,
     NOISE_PARTS,
+    Element,
     class_parts,
     in_furniture,
     is_hidden,
@@ -67,7 +66,7 @@ def strip_site_name(title: str, site_name: str | None, url: str = "") -> str:
     return title[first:last].strip() if first >= 0 and last > first else " ".join(run)
 
 
-def _heading_text(h: HtmlElement) -> str:
+def _heading_text(h: Element) -> str:
     """The heading's words without a kicker line nested inside it."""
     kickers = [el for el in h.iter() if el is not h and isinstance(el.tag, str) and class_parts(el) & _KICKER_PARTS]
     if not kickers:
@@ -80,7 +79,7 @@ def _heading_text(h: HtmlElement) -> str:
     return text.strip()
 
 
-def _is_site_logo(h: HtmlElement, text: str) -> bool:
+def _is_site_logo(h: Element, text: str) -> bool:
     """An <h1> that is only a link to the site's home page."""
     links = list(h.iter("a"))
     if len(links) != 1 or text_of(links[0]) != text:
@@ -89,7 +88,7 @@ def _is_site_logo(h: HtmlElement, text: str) -> bool:
     return urlsplit(href).path in ("", "/", "/index.html", "/index.php") and not urlsplit(href).query
 
 
-def _in_box(el: HtmlElement) -> bool:
+def _in_box(el: Element) -> bool:
     """Inside furniture or a box named like a newsletter, donation, cookie or teaser area."""
     for anc in el.iterancestors():
         if anc.tag in FURNITURE_TAGS and anc.tag != "header":
@@ -99,11 +98,11 @@ def _in_box(el: HtmlElement) -> bool:
     return False
 
 
-def _in_main(el: HtmlElement) -> bool:
+def _in_main(el: Element) -> bool:
     return any(a.tag in ("main", "article") or a.get("role") == "main" for a in el.iterancestors())
 
 
-def find_title(doc: HtmlElement, meta: PageMeta, url: str = "") -> tuple[str | None, HtmlElement | None]:
+def find_title(doc: Element, meta: PageMeta, url: str = "") -> tuple[str | None, Element | None]:
     """The headline and the element it stands in (None when it comes from metadata only)."""
     headline = strip_site_name(meta.headline, meta.site_name, url) if meta.headline else None
     og_title = strip_site_name(meta.og_title, meta.site_name, url) if meta.og_title else None
