@@ -48,17 +48,17 @@ _SCAN = etree.XPath(
 )
 
 # ----------------------------------------------------------------------------- pre-extraction prune
-# name -> (regex on "class id", minimum link density or None)
+# what -> (regex on "class id", minimum link density or None)
 _PRUNE_RULES = {
     # tweets / posts embedded from social networks
-    "P_embed": (re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.I), None),
+    "embeds": (re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.I), None),
     # "related articles" boxes; trafilatura's own class rules miss them in its fallback extractors
-    "P_related": (re.compile(r"related", re.I), None),
+    "related_boxes": (re.compile(r"related", re.I), None),
     # author boxes with the writer's bio under the article
-    "P_authorbox": (re.compile(r"author[-_]?(?:box|bio|info|profile|teaser|about)|about[-_]?(?:the[-_])?author", re.I),
+    "author_boxes": (re.compile(r"author[-_]?(?:box|bio|info|profile|teaser|about)|about[-_]?(?:the[-_])?author", re.I),
                     None),
     # tables of contents repeat the headings; a real one is mostly links ("toc-content" wrappers are not)
-    "P_toc": (re.compile(r"(?:^|[\s_-])toc(?:$|[\s_-])|table-of-contents|inhaltsverzeichnis", re.I), 0.5),
+    "tables_of_contents": (re.compile(r"(?:^|[\s_-])toc(?:$|[\s_-])|table-of-contents|inhaltsverzeichnis", re.I), 0.5),
 }
 # A matched element holding this share of the page's text is a wrapper ("...--has-related",
 # "post-author-info" around the whole post), not a box: keep it.
@@ -78,7 +78,7 @@ def _prune_xpath(tree, attrs) -> str | None:
         if el in found or el.tag in ("body", "main", "article"):
             continue
         value = (el.get("class") or "") + " " + (el.get("id") or "")
-        for name, (rx, min_link_density) in _PRUNE_RULES.items():
+        for rx, min_link_density in _PRUNE_RULES.values():
             if not rx.search(value):
                 continue
             if total is None:
@@ -289,17 +289,13 @@ def _is_furniture(line: str) -> bool:
     t = line.strip()
     if not t or len(t) > 200:
         return False
-    if _CREDIT_LINE.match(t):  # "Foto: ...", "Quelle: ...", "Abbildung 3: ..."
-        return True
-    if (_META_LINE.match(t) or _DATE_LINE.match(t)):  # "Letzte Änderung ...", a bare date
-        return True
-    if len(t) <= 120 and _AD_LINE.match(t):  # "Anzeige", "*Werbung. ..."
-        return True
-    if len(t) <= 60 and _UI_LINE.match(t):  # "Teilen", "Drucken", "Bild anzeigen", "3 von 17"
-        return True
-    if t.startswith(_TEASER_LINK):  # ">> Other article <<", "... weiter zu ..."
-        return True
-    return False
+    return bool(
+        _CREDIT_LINE.match(t)  # "Foto: ...", "Quelle: ...", "Abbildung 3: ..."
+        or _META_LINE.match(t) or _DATE_LINE.match(t)  # "Letzte Änderung ...", a bare date
+        or (len(t) <= 120 and _AD_LINE.match(t))  # "Anzeige", "*Werbung. ..."
+        or (len(t) <= 60 and _UI_LINE.match(t))  # "Teilen", "Drucken", "Bild anzeigen", "3 von 17"
+        or t.startswith(_TEASER_LINK)  # ">> Other article <<", "... weiter zu ..."
+    )
 
 
 # ------------------------------------------------------------------------------------ rendering
