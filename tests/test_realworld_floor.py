@@ -42,7 +42,8 @@ def test_real_pages_hold_the_extraction_floors():
     totals = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     without_text = []
     for page in pages:
-        record = extract_article(score.decode_page(gzip.open(dev / page["page"]).read()), page["url"])
+        with gzip.open(dev / page["page"]) as raw:
+            record = extract_article(score.decode_page(raw.read()), page["url"])
         text = record.body_text if record else None
         counts = score.count_page(page, text)
         for key in totals:

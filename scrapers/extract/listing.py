@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 from scrapers.dates import find_dates
-from scrapers.extract.markup import FURNITURE_TAGS, HEADINGS, Element, class_parts, text_of
+from scrapers.extract.markup import FURNITURE_TAGS, HEADINGS, Element, class_parts, text_content, text_of
 from scrapers.extract.metadata import PageMeta
 
 __all__ = ["looks_like_listing"]
@@ -30,7 +30,7 @@ def _single_target(el: Element) -> int:
         href = a.get("href")
         if href is None:
             continue
-        size = len(text_of(a))
+        size = len(text_content(a).strip())
         if size < 15:
             continue
         if target is None:
