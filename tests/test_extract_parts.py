@@ -10,7 +10,7 @@ from scrapers.extract.details import details_from_lines
 from scrapers.extract.listing import looks_like_listing
 from scrapers.extract.markup import parse_html
 from scrapers.extract.metadata import machine_date, read_meta, script_date
-from scrapers.extract.pruning import drop_hidden, drop_other_articles, noise_box_texts
+from scrapers.extract.pruning import drop_other_articles, prune_page
 from scrapers.extract.pubdate import date_line, leading_date, lines_around_title, visible_date
 from scrapers.extract.title import find_title, strip_site_name
 
@@ -219,12 +219,13 @@ def test_a_class_fragment_on_a_wrapper_never_deletes_the_article(wrapper):
 def test_hidden_labels_go_and_cookie_boxes_are_furniture():
     html = page(body="<div class='cookie-consent'><p>Wir verwenden Cookies, um die Website zu verbessern. Mit Klick "
                      "auf Zustimmen willigen Sie ein.</p></div><main><h1>Neue Leuchten</h1>"
-                     f"<span class='visually-hidden'>Inhaltsbereich</span><p>{TEXT}</p><p>{TEXT}</p></main>")
+                     f"<span class='visually-hidden'>Inhaltsbereich</span><p>{TEXT}</p><p>{TEXT}</p>"
+                     "<p hidden>Versteckter Hinweis</p><p style='display: none'>Noch einer</p></main>")
     doc = doc_of(html)
-    drop_hidden(doc, doc.find(".//h1"))
+    boxes = prune_page(doc, doc.find(".//h1"))
     text = "".join(doc.itertext())
-    assert "Inhaltsbereich" not in text and "Cookies" in text and "Straßenbeleuchtung" in text
-    boxes = noise_box_texts(doc, doc.find(".//h1"))
+    assert "Straßenbeleuchtung" in text and "Cookies" in text
+    assert not any(word in text for word in ("Inhaltsbereich", "Versteckter", "Noch einer"))
     assert any("Cookies" in box for box in boxes) and not any("Straßenbeleuchtung" in box for box in boxes)
 
 

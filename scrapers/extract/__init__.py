@@ -35,7 +35,7 @@ from scrapers.extract.markup import (
     text_of,
 )
 from scrapers.extract.metadata import PageMeta, machine_date, read_meta, script_date
-from scrapers.extract.pruning import drop_hidden, drop_other_articles, noise_box_texts
+from scrapers.extract.pruning import drop_other_articles, prune_page
 from scrapers.extract.pubdate import LONG_LINE, date_line, leading_date, lines_around_title, visible_date
 from scrapers.extract.title import find_title
 from scrapers.records import ArticleRecord
@@ -162,7 +162,7 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
             for child in list(body):
                 body.remove(child)
             body.append(found[0])
-    drop_hidden(doc, title_el)
+    furniture = prune_page(doc, title_el)
     teaser = _find_teaser(doc, title_el, meta)
     facts = detail_blocks(doc)
 
@@ -176,7 +176,6 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
                  or shown_modified)
     modified = meta.modified or shown_modified
 
-    furniture = noise_box_texts(doc, title_el)
     lines = [ln for ln in main_text_lines(doc, url)
              if ln.pair or len(ln.text) > 300 or not any(ln.text in box for box in furniture)]
     body_lines, modified = _clean_body(lines, title, teaser, published, reference, modified)
