@@ -255,3 +255,56 @@ def test_a_page_without_h1_does_not_return_the_cookie_banner_as_its_body():
                 f"<div class='inhalt'><p>{TEXT}</p><p>{TEXT}</p></div>")
     rec = extract_article(html, "https://e.example/a")
     assert rec is not None and "Cookies" not in rec.body_text and "Straßenbeleuchtung" in rec.body_text
+
+
+# ----------------------------------------------------------------------------- main text repairs
+LONG = TEXT * 3
+
+
+def body_of(html: str) -> str:
+    rec = extract_article(html, "https://e.example/a")
+    assert rec is not None
+    return rec.body_text
+
+
+def test_the_lead_paragraph_by_the_headline_is_put_back_in_front_of_the_body():
+    html = page(body="<main><article><header><h1>Neue Leuchten für den Ort</h1><p class='article-lead'>Die Gemeinde "
+                     "stellt bis zum Herbst alle Straßenlaternen auf sparsame Leuchten um, beginnend am Markt.</p>"
+                     f"</header><div class='article-text'><p>{LONG}</p><p>{LONG}</p></div></article></main>")
+    body = body_of(html)
+    assert body.startswith("Die Gemeinde stellt bis zum Herbst")
+    assert body.count("Die Gemeinde stellt") == 1
+
+
+def test_a_boilerplate_heading_takes_its_teaser_links_along():
+    teasers = "".join(f"<p><a href='/t{i}'>Eine andere Meldung Nummer {i}</a></p>" for i in range(3))
+    html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{LONG}</p><h3>Das könnte Sie auch "
+                     f"interessieren</h3>{teasers}</article></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body
+    assert "interessieren" not in body and "andere Meldung" not in body
+
+
+@pytest.mark.parametrize("line", ["Foto: Gemeinde Beispielhausen", "Teilen", "Anzeige", "Zuletzt aktualisiert: gestern"])
+def test_furniture_lines_are_dropped(line):
+    html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{line}</p><p>{LONG}</p></article></main>")
+    assert line not in body_of(html).splitlines()
+
+
+def test_author_and_related_boxes_are_pruned_but_never_a_wrapper_named_alike():
+    html = page(body=f"<main><div class='post has-related-box'><h1>Neue Leuchten</h1><p>{LONG}</p><p>{LONG}</p>"
+                     "<div class='author-box'><p>Eva Muster schreibt seit vielen Jahren über die Gemeinde und ihre "
+                     "Vereine.</p></div><div class='related-posts'><p>Noch ein Beitrag über den Sportverein und sein "
+                     "Sommerfest im Park.</p></div></div></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body and "Eva Muster" not in body and "Sportverein" not in body
+
+
+def test_a_facts_table_kept_in_the_text_gives_detail_pairs_and_other_tables_give_rows():
+    html = page(body=f"<main><article><h1>Forum</h1><p>{LONG}</p><table><tr><th>Datum</th><td>3. März 2025</td>"
+                     "</tr><tr><th>Ort</th><td>Rathaus</td></tr></table><table><tr><td>Team</td><td>Spiele</td>"
+                     f"<td>Punkte</td></tr><tr><td>Nord</td><td>3</td><td>9</td></tr></table><p>{LONG}</p></article>"
+                     "</main>")
+    rec = extract_article(html, "https://e.example/a")
+    assert rec.details == {"Datum": "3. März 2025", "Ort": "Rathaus"}
+    assert "Nord 3 9" in rec.body_text.splitlines()
