@@ -285,7 +285,8 @@ def test_a_boilerplate_heading_takes_its_teaser_links_along():
     assert "interessieren" not in body and "andere Meldung" not in body
 
 
-@pytest.mark.parametrize("line", ["Foto: Gemeinde Beispielhausen", "Teilen", "Anzeige", "Zuletzt aktualisiert: gestern"])
+@pytest.mark.parametrize("line", ["Foto: Gemeinde Beispielhausen", "Teilen", "Anzeige",
+                                  "Zuletzt aktualisiert: gestern"])
 def test_furniture_lines_are_dropped(line):
     html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{line}</p><p>{LONG}</p></article></main>")
     assert line not in body_of(html).splitlines()
