@@ -64,15 +64,6 @@ _LEAD_PARTS = frozenset(["lead", "teaser", "intro", "summary", "abstract", "stan
                          "excerpt", "vorspann"])
 # A "last changed" label: such a date line is metadata wherever it stands.
 _MODIFIED_HINT = re.compile(r"\b(stand|aktualisiert|geändert|änderung|updated)\b", re.IGNORECASE)
-# Lines that are page furniture wherever they stand.
-_BOILERPLATE_LINE = re.compile(
-    r"^(zum inhalt springen|zur navigation springen|nach oben|seitenanfang|seite drucken|drucken|teilen"
-    r"|artikel teilen|seite teilen|zurück|zurück zur übersicht|zur übersicht|alle (nachrichten|meldungen)"
-    r"|mehr nachrichten|bild vergrößern|schließen|image|bild)$"
-    r"|^(foto|fotos|bild|bildquelle|quelle|grafik|copyright)\s*:.{0,100}$|^©.{0,100}$",
-    re.IGNORECASE)
-
-
 def _select(doc: Element, selector: str) -> list[Element]:
     try:
         return CSSSelector(selector, translator="html")(doc)
@@ -211,7 +202,7 @@ def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published
         text = ln.text
         if in_head and text.lower() == title_norm:
             continue
-        if not text or _BOILERPLATE_LINE.match(text) or (len(text) <= 2 and not text.isalnum()):
+        if not text or (len(text) <= 2 and not text.isalnum()):
             continue
         if not ln.pair and len(text) <= LONG_LINE and any(c.isdigit() for c in text):
             dated = date_line(text, reference) if in_head or _MODIFIED_HINT.search(text) else None

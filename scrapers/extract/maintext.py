@@ -279,9 +279,12 @@ _UI_LINE = re.compile(
     r"tweet|flipboard|telegram|artikel\s+(?:teilen|drucken|merken|versenden)|link\s+kopieren|seite\s+drucken|"
     r"teilen\s+auf\s+\w+|auf\s+\w+\s+teilen|bild\s+(?:anzeigen|schließen|vergrößern)|zum\s+vergrößern\s+klicken|"
     r"\d+\s+von\s+\d+|weiterlesen|mehr\s+lesen|mehr\s+erfahren|weiter\s+lesen|read\s+more|"
-    r"nach\s+oben|zum\s+seitenanfang|zurück(?:\s+zur\s+übersicht)?|vorlesen|anhören|drucken\s*/\s*pdf)"
+    r"nach\s+oben|zum\s+seitenanfang|seitenanfang|zurück(?:\s+zur\s+übersicht)?|zur\s+übersicht|vorlesen|anhören|"
+    r"drucken\s*/\s*pdf|zum\s+inhalt\s+springen|zur\s+navigation\s+springen|seite\s+teilen|schließen|image|bild|"
+    r"alle\s+(?:nachrichten|meldungen)|mehr\s+nachrichten)"
     r"\s*[:!.→»>]*\s*$", re.I)
 _TEASER_LINK = (">>", "... weiter", "…weiter", "… weiter")
+_COPYRIGHT_LINE = re.compile(r"^©.{0,100}$")
 
 
 def _is_furniture(line: str) -> bool:
@@ -295,6 +298,7 @@ def _is_furniture(line: str) -> bool:
         or (len(t) <= 120 and _AD_LINE.match(t))  # "Anzeige", "*Werbung. ..."
         or (len(t) <= 60 and _UI_LINE.match(t))  # "Teilen", "Drucken", "Bild anzeigen", "3 von 17"
         or t.startswith(_TEASER_LINK)  # ">> Other article <<", "... weiter zu ..."
+        or _COPYRIGHT_LINE.match(t)  # "© Stadt Beispielhausen"
     )
 
 
