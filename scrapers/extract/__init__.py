@@ -168,7 +168,7 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
     modified = meta.modified or shown_modified
 
     lines = [ln for ln in main_text_lines(doc, url)
-             if ln.pair or len(ln.text) > 300 or not any(ln.text in box for box in furniture)]
+             if ln.pair or not _in_furniture_box(ln.text, furniture)]
     body_lines, modified = _clean_body(lines, title, teaser, published, reference, modified)
     if not body_lines:
         return None
@@ -190,6 +190,14 @@ def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.dat
         language=meta.language,
         details=details,
     )
+
+
+def _in_furniture_box(line: str, boxes: list[str]) -> bool:
+    """The line is a furniture box's text, or a sentence-sized piece of one (a word such as a name in a
+    share bar may also stand alone in the article)."""
+    if len(line) > 300:
+        return False
+    return any(line == box or (len(line) >= 30 and line in box) for box in boxes)
 
 
 def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published: dt.date | None,

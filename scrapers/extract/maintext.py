@@ -303,6 +303,19 @@ def _is_furniture(line: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------ rendering
+# Elements of trafilatura's output that stand apart from the words around them; inline markup (<hi>, <ref>)
+# joins without a space, so that "Anti-<hi>Keylogger</hi>" stays one word.
+_SEPARATE = frozenset(["p", "head", "item", "list", "quote", "lb", "cell", "row", "table", "div", "code"])
+
+
+def _flat(el) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        gap = " " if child.tag in _SEPARATE else ""
+        parts += [gap, _flat(child), gap, child.tail or ""]
+    return "".join(parts)
+
+
 def _texts(el) -> list[str]:
     """The element's text split at <lb/>, nested lists and tables left to the caller."""
     parts: list[str] = [el.text or ""]
@@ -310,7 +323,7 @@ def _texts(el) -> list[str]:
         if child.tag == "lb":
             parts.append("\n")
         elif child.tag not in ("list", "table"):
-            parts.append(" ".join(child.itertext()))
+            parts.append(_flat(child))
         parts.append(child.tail or "")
     return [squash(p) for p in "".join(parts).split("\n") if squash(p)]
 
@@ -322,7 +335,7 @@ def _render(el, out: list[BodyLine]) -> None:
         if el.get("rend") == "dl":
             key: str | None = None
             for item in items:
-                text = squash(" ".join(item.itertext()))
+                text = squash(_flat(item))
                 if (item.get("rend") or "").startswith("dt"):
                     if key:
                         out.append(BodyLine(key))
@@ -344,14 +357,14 @@ def _render(el, out: list[BodyLine]) -> None:
     if tag == "table":
         # trafilatura's <row>/<cell>, or HTML rows it kept verbatim (inside <code>, say)
         for row in el.iter("row", "tr"):
-            cells = [squash(" ".join(c.itertext())) for c in row if c.tag in ("cell", "td", "th")]
+            cells = [squash(_flat(c)) for c in row if c.tag in ("cell", "td", "th")]
             cells = [c for c in cells if c]
             if len(cells) == 2 and len(cells[0]) <= 40:
                 out.append(BodyLine(f"{cells[0].rstrip(':').strip()}: {cells[1]}", pair=True))
             elif cells:
                 out.append(BodyLine(" ".join(cells)))
         return
-    if tag in ("graphic", "ref") and not squash(" ".join(el.itertext())):
+    if tag in ("graphic", "ref") and not squash(_flat(el)):
         return
     if tag in ("div", "body", "section"):
         for child in el:

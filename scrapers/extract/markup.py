@@ -24,13 +24,17 @@ NOISE_PARTS = frozenset([
     "shariff", "social", "newsletter", "pagination", "pager", "skiplink", "toolbar", "sidebar", "menu",
     "navbar", "nav", "navigation", "footer", "banner", "advert", "advertisement", "ads", "comments", "comment",
     "login", "search", "modal", "popup", "overlay", "offcanvas", "donation", "donate", "spenden", "paywall",
-    "subscribe", "abo", "promo", "recommendations", "empfehlungen", "crumbs", "print", "kicker", "tags",
+    "subscribe", "abo", "promo", "recommendations", "empfehlungen", "crumbs", "kicker", "tags",
     "tagcloud", "rating", "morenews", "newslist", "servicebox", "contactbox", "subnav", "contentinfo",
     "complementary", "skip", "skiplinks", "suche", "socials", "paging",
 ])
+# Whole class tokens of elements that sighted readers do not see on screen (screen-reader labels, print-only
+# headers and footers of widespread CSS frameworks and CMS themes).
 _HIDDEN_TOKENS = frozenset([
     "visually-hidden", "visuallyhidden", "sr-only", "screen-reader-text", "screenreader", "element-invisible",
     "hidden", "d-none", "invisible", "hide", "u-hidden", "is-hidden", "show-for-sr",
+    "print-only", "printonly", "visible-print", "visible-print-block", "show-for-print", "d-print-block",
+    "print-header", "print-footer", "print-logo",
 ])
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff"), None)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
