@@ -309,3 +309,10 @@ def test_a_facts_table_kept_in_the_text_gives_detail_pairs_and_other_tables_give
     rec = extract_article(html, "https://e.example/a")
     assert rec.details == {"Datum": "3. März 2025", "Ort": "Rathaus"}
     assert "Nord 3 9" in rec.body_text.splitlines()
+
+
+def test_a_long_subtitle_does_not_end_the_search_for_the_dated_first_paragraph():
+    subtitle = "Die Gemeinde erneuert die Beleuchtung in allen Straßen und spart damit jedes Jahr viel Strom und Geld ein"
+    html = page(body=f"<main><h1>Neue Leuchten</h1><h3>{subtitle}</h3><p>27.1.2025 - {TEXT}</p></main>")
+    rec = extract_article(html, "https://e.example/a")
+    assert rec.published_date == dt.date(2025, 1, 27)

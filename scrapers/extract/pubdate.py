@@ -21,6 +21,7 @@ from scrapers.extract.metadata import machine_date
 __all__ = ["Line", "lines_around_title", "date_line", "leading_date", "visible_date", "LONG_LINE"]
 
 LONG_LINE = 120  # a line this long is running text: the visible publication date stands before it
+_SUBHEADINGS = frozenset(["h2", "h3", "h4", "h5", "h6"])
 _PUBLISHED_LABEL = re.compile(
     r"^(veröffentlicht|erstellt|publiziert|erschienen|datum|pressemitteilung|meldung|published|posted|gepostet)"
     r"\b(\s+(am|vom|on))?\s*:?\s*", re.IGNORECASE)
@@ -123,7 +124,7 @@ class _Walk:
 
 def lines_around_title(doc: Element, title_el: Element | None,
                        teaser: str | None = None) -> tuple[list[Line], dt.date | None]:
-    """Up to three lines before the title and the lines after it up to the first running text, with the
+    """Up to five lines before the title and the lines after it up to the first running text, with the
     first <time> met on the way; without a title element, the page's lines up to its first running text.
 
     A lead paragraph (`teaser`) is not running text: dated first paragraphs follow the lead on some portals.
@@ -139,12 +140,13 @@ def lines_around_title(doc: Element, title_el: Element | None,
         if not seen_title:
             if line.is_title:
                 seen_title = True
-                out = before[-3:] + [line]
+                out = before[-5:] + [line]
             else:
                 before.append(line)
             continue
         out.append(line)
-        if len(line.text) >= LONG_LINE and line.text != teaser:
+        # A long subtitle (a heading) or the lead is not yet the running text.
+        if len(line.text) >= LONG_LINE and line.text != teaser and line.tag not in _SUBHEADINGS:
             break
     if not seen_title:  # the title element was skipped (hidden or in a box): read from the top
         out = before[:20]
