@@ -255,6 +255,8 @@ def _page_date(doc: Element, url: str, body_lines: list[BodyLine], reference: dt
 
 
 def _htmldate(doc: Element | None, url: str) -> dt.date | None:
+    """htmldate's quick reading (URL, header, marked-up dates). Its search of the page's text finds a few more
+    dates on real pages but doubles the cost of the pages that need it, and reads event dates out of the text."""
     if doc is None:
         return None
     try:

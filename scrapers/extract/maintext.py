@@ -379,9 +379,10 @@ def _render(el, out: list[BodyLine]) -> None:
 
 # --------------------------------------------------------------------------------------- main
 def _extract(tree: Element, url: str, prune: str | None):
-    result = bare_extraction(tree, url=url, with_metadata=False, prune_xpath=prune)
+    # Readers' comments are not the article; leaving them out also spares trafilatura a pass.
+    result = bare_extraction(tree, url=url, with_metadata=False, include_comments=False, prune_xpath=prune)
     if result is None and prune:
-        result = bare_extraction(tree, url=url, with_metadata=False)
+        result = bare_extraction(tree, url=url, with_metadata=False, include_comments=False)
     return result
 
 
