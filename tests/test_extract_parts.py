@@ -318,3 +318,10 @@ def test_a_long_subtitle_does_not_end_the_search_for_the_dated_first_paragraph()
     doc = doc_of(page(body=f"<main><h1>Neue Leuchten</h1><h3>{subtitle}</h3><p>27.1.2025 - {TEXT}</p></main>"))
     lines, _ = lines_around_title(doc, doc.find(".//h1"))
     assert visible_date(lines, None, None) == (dt.date(2025, 1, 27), None)
+
+
+def test_an_h1_the_metadata_states_as_written_keeps_a_prefix_that_looks_like_a_site_name():
+    html = page("<meta property='og:title' content='Stadt Beispielhausen: Neue Radwege am Fluss'>",
+                "<main><h1>Stadt Beispielhausen: Neue Radwege am Fluss</h1></main>")
+    doc = doc_of(html)
+    assert find_title(doc, read_meta(doc))[0] == "Stadt Beispielhausen: Neue Radwege am Fluss"

@@ -126,10 +126,12 @@ def find_title(doc: Element, meta: PageMeta, url: str = "") -> tuple[str | None,
             continue
         h1s.append((h, text))
 
-    # 1. An <h1> the metadata agrees with, or whose end the metadata gives (a kicker glued on in front).
+    # 1. An <h1> the metadata agrees with (as written, or without the site's name), or whose end the
+    # metadata gives (a kicker glued on in front).
+    as_written = [_norm(x) for x in (meta.headline, meta.og_title) if x]
     for h, text in h1s:
         t = _norm(text)
-        if any(n == t or (n.startswith(t) and len(t) >= 0.5 * len(n)) for n in norm_hints):
+        if t in as_written or any(n == t or (n.startswith(t) and len(t) >= 0.5 * len(n)) for n in norm_hints):
             return text, h
     for h, text in h1s:
         t = _norm(text)
