@@ -325,3 +325,10 @@ def test_an_h1_the_metadata_states_as_written_keeps_a_prefix_that_looks_like_a_s
                 "<main><h1>Stadt Beispielhausen: Neue Radwege am Fluss</h1></main>")
     doc = doc_of(html)
     assert find_title(doc, read_meta(doc))[0] == "Stadt Beispielhausen: Neue Radwege am Fluss"
+
+
+def test_broken_element_names_near_a_pruned_box_do_not_break_the_extraction():
+    html = page(body=f"<main><h1>Neue Leuchten</h1><p>{LONG}</p><o:p><div class='related-posts'><p>Eine andere "
+                     f"Meldung über den Markt und seine Händler</p></div></o:p><p>{LONG}</p></main>")
+    rec = extract_article(html, "https://e.example/a")
+    assert rec is not None and "Straßenbeleuchtung" in rec.body_text

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from scrapers.dates import find_dates
@@ -96,7 +97,7 @@ def extract_article(html: str, url: str, *, selectors: Selectors | None = None,
         return _extract(html, url, selectors, feed_date)
     except ExtractionError:
         raise
-    except (RecursionError, ValueError, TypeError, AttributeError) as exc:
+    except (RecursionError, ValueError, TypeError, AttributeError, LookupError, etree.Error) as exc:
         raise ExtractionError(f"cannot extract an article from {url}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -60,6 +60,7 @@ _PRUNE_RULES = {
     # tables of contents repeat the headings; a real one is mostly links ("toc-content" wrappers are not)
     "tables_of_contents": (re.compile(r"(?:^|[\s_-])toc(?:$|[\s_-])|table-of-contents|inhaltsverzeichnis", re.I), 0.5),
 }
+_PLAIN_PATH = re.compile(r"(/[A-Za-z_][\w.-]*(\[\d+\])?)+")
 # A matched element holding this share of the page's text is a wrapper ("...--has-related",
 # "post-author-info" around the whole post), not a box: keep it.
 _PRUNE_MAX_SHARE = 0.4
@@ -97,7 +98,9 @@ def _prune_xpath(tree, attrs) -> str | None:
     root = tree.getroottree()
     # a single union expression: trafilatura evaluates it once, so removing one node cannot shift
     # the positional steps of another
-    return " | ".join(root.getpath(el) for el in outer)
+    # A path through an element whose broken-markup name XPath cannot spell ("o:p") is left out.
+    paths = [path for path in map(root.getpath, outer) if _PLAIN_PATH.fullmatch(path)]
+    return " | ".join(paths) or None
 
 
 # ------------------------------------------------------------------------------ lead paragraph
