@@ -332,3 +332,10 @@ def test_broken_element_names_near_a_pruned_box_do_not_break_the_extraction():
                      f"Meldung über den Markt und seine Händler</p></div></o:p><p>{LONG}</p></main>")
     rec = extract_article(html, "https://e.example/a")
     assert rec is not None and "Straßenbeleuchtung" in rec.body_text
+
+
+def test_a_hidden_element_holding_most_of_the_page_is_still_read():
+    html = page(body=f"<main><h1>Neue Leuchten</h1><div class='tab-panel hidden'><p>{LONG}</p><p>{LONG}</p></div>"
+                     "<span class='sr-only'>Nur für Vorleseprogramme</span></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body and "Vorleseprogramme" not in body

@@ -28,12 +28,11 @@ NOISE_PARTS = frozenset([
     "tagcloud", "rating", "morenews", "newslist", "servicebox", "contactbox", "subnav", "contentinfo",
     "complementary", "skip", "skiplinks", "suche", "socials", "paging",
 ])
-# Whole class tokens of elements that sighted readers do not see on screen (screen-reader labels, print-only
-# headers and footers of widespread CSS frameworks and CMS themes).
+# Whole class tokens of elements that sighted readers do not see on screen (screen-reader labels, the header
+# and footer a page prints); "print-only" is not among them: sites give it to the article they want printed.
 _HIDDEN_TOKENS = frozenset([
     "visually-hidden", "visuallyhidden", "sr-only", "screen-reader-text", "screenreader", "element-invisible",
     "hidden", "d-none", "invisible", "hide", "u-hidden", "is-hidden", "show-for-sr",
-    "print-only", "printonly", "visible-print", "visible-print-block", "show-for-print", "d-print-block",
     "print-header", "print-footer", "print-logo",
 ])
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff"), None)

@@ -100,8 +100,11 @@ def prune_page(doc: Element, title_el: Element | None) -> list[str]:
             text = text_of(el)
             if 0 < len(text) <= 300:
                 furniture.append(text)
+    # A hidden element holding half of the page's text is the article in a tab or accordion that a script
+    # opens, not something readers never see.
+    total = len(text_content(body)) if hidden else 0
     for el in hidden:
-        if el.getparent() is not None:
+        if el.getparent() is not None and len(text_content(el)) <= 0.5 * total:
             drop_tree(el)
     if RELATED_SECTIONS:
         _drop_related_sections(body, protected[0])
