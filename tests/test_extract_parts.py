@@ -339,3 +339,10 @@ def test_a_hidden_element_holding_most_of_the_page_is_still_read():
                      "<span class='sr-only'>Nur für Vorleseprogramme</span></main>")
     body = body_of(html)
     assert "Straßenbeleuchtung" in body and "Vorleseprogramme" not in body
+
+
+def test_a_press_contact_block_is_not_article_text():
+    html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{LONG}</p><h4>Pressekontakt</h4>"
+                     "<p>Amt für Kommunikation</p><p>Telefon: 01234 5678</p></article></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body and "Pressekontakt" not in body and "Telefon" not in body

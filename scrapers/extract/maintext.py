@@ -223,6 +223,7 @@ _BOILER_HEAD = re.compile(
     r"|(?:zum\s+)?newsletter\b"
     r"|vorschau\s+auf\s+den\s+nächsten|nächster\s+artikel|vorheriger\s+artikel"
     r"|beiträge\s+aus\s+dem\s+forum"
+    r"|(?:presse)?kontakt\s*:?$|ansprechpartner(?:in|innen)?\b|pressestelle\s*:?$"
     r")",
     re.I,
 )
