@@ -346,3 +346,23 @@ def test_a_press_contact_block_is_not_article_text():
                      "<p>Amt für Kommunikation</p><p>Telefon: 01234 5678</p></article></main>")
     body = body_of(html)
     assert "Straßenbeleuchtung" in body and "Pressekontakt" not in body and "Telefon" not in body
+
+
+@pytest.mark.parametrize("placeholder", [
+    "Externer Inhalt: Hier steht ein Video. Sie können es mit einem Klick anzeigen lassen.",
+    "Mit dem Laden des Videos akzeptieren Sie die Datenschutzerklärung von YouTube. Ich bin einverstanden, dass "
+    "mir Inhalte von Drittanbietern angezeigt werden und dabei Daten übermittelt werden können.",
+])
+def test_a_consent_placeholder_for_an_embedded_video_is_not_article_text(placeholder):
+    html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{placeholder}</p><p>{LONG}</p>"
+                     "</article></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body and placeholder[:30] not in body
+
+
+def test_a_job_market_box_under_its_heading_is_not_article_text():
+    jobs = "".join(f"<p><a href='/job{i}'>Sachbearbeitung im Bürgeramt Nummer {i}</a></p>" for i in range(3))
+    html = page(body=f"<main><article><h1>Neue Leuchten</h1><p>{LONG}</p><p>{LONG}</p><h3>Stellenangebote</h3>{jobs}"
+                     "</article></main>")
+    body = body_of(html)
+    assert "Straßenbeleuchtung" in body and "Bürgeramt" not in body

@@ -224,6 +224,8 @@ _BOILER_HEAD = re.compile(
     r"|vorschau\s+auf\s+den\s+nächsten|nächster\s+artikel|vorheriger\s+artikel"
     r"|beiträge\s+aus\s+dem\s+forum"
     r"|(?:presse)?kontakt\s*:?$|ansprechpartner(?:in|innen)?\b|pressestelle\s*:?$"
+    r"|(?:aktuelle\s+)?(?:jobs|stellenangebote|stellenmarkt|jobbörse|stellenanzeigen)\s*:?$"
+    r"|(?:top-?)?(?:deals|schnäppchen|gutscheine)(?:\s+des\s+tages)?\s*:?$"
     r")",
     re.I,
 )
@@ -289,13 +291,21 @@ _UI_LINE = re.compile(
     r"\s*[:!.→»>]*\s*$", re.I)
 _TEASER_LINK = (">>", "... weiter", "…weiter", "… weiter")
 _COPYRIGHT_LINE = re.compile(r"^©.{0,100}$")
+# The placeholder a page shows instead of an embedded video or post until the reader consents.
+_CONSENT_LINE = re.compile(
+    r"^(?:empfohlener\s+)?externer\s+inhalt\b"
+    r"|(?=.*\b(?:youtube|vimeo|twitter|instagram|facebook|tiktok|spotify|podcast|google\s+maps|drittanbieter))"
+    r"(?=.*\b(?:video|inhalt|inhalte|beitrag|player)\b)"
+    r"(?=.*(?:zustimm|einwillig|aktivier|einverstanden|datenschutz|cookies))", re.I)
 
 
 def _is_furniture(line: str) -> bool:
     """A whole output line that is page furniture rather than article text."""
     t = line.strip()
-    if not t or len(t) > 200:
+    if not t or len(t) > 400:
         return False
+    if len(t) > 200:  # consent placeholders run longer than other furniture lines
+        return bool(_CONSENT_LINE.match(t))
     return bool(
         _CREDIT_LINE.match(t)  # "Foto: ...", "Quelle: ...", "Abbildung 3: ..."
         or _META_LINE.match(t) or _DATE_LINE.match(t)  # "Letzte Änderung ...", a bare date
@@ -303,6 +313,7 @@ def _is_furniture(line: str) -> bool:
         or (len(t) <= 60 and _UI_LINE.match(t))  # "Teilen", "Drucken", "Bild anzeigen", "3 von 17"
         or t.startswith(_TEASER_LINK)  # ">> Other article <<", "... weiter zu ..."
         or _COPYRIGHT_LINE.match(t)  # "© Stadt Beispielhausen"
+        or _CONSENT_LINE.match(t)  # "Mit Klick auf Zustimmen wird ein Video von YouTube geladen ..."
     )
 
 
