@@ -7,6 +7,7 @@ parsed once with lxml; each concern lives in its own module:
 - metadata: <meta>, JSON-LD, <title>, canonical link, dates in script blocks
 - title: the headline, arbitrated between <h1>, JSON-LD headline, og:title and <title>
 - listing: index pages are not articles
+- pruning: hidden elements, teaser sections and furniture boxes, before the main text is read
 - pubdate: the publication date (machine-readable first, then the visible date by the headline)
 - maintext: the body text (trafilatura), rendered as lines that keep detail pairs
 - details: event-detail pairs of the body
@@ -14,7 +15,6 @@ parsed once with lxml; each concern lives in its own module:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -37,14 +37,18 @@ from scrapers.extract.markup import (
 )
 from scrapers.extract.metadata import PageMeta, machine_date, read_meta, script_date
 from scrapers.extract.pruning import drop_other_articles, prune_page
-from scrapers.extract.pubdate import LONG_LINE, date_line, leading_date, lines_around_title, visible_date
+from scrapers.extract.pubdate import (
+    LONG_LINE,
+    MODIFIED_LABEL,
+    date_line,
+    leading_date,
+    lines_around_title,
+    visible_date,
+)
 from scrapers.extract.title import find_title
 from scrapers.records import ArticleRecord
 
-__all__ = ["Selectors", "ExtractionError", "extract_article", "is_listing_page", "EXTRACTOR_NAME"]
-
-# Stored with every article row: which extractor made it (a new extractor is not a new page version).
-EXTRACTOR_NAME = "stadtradar-extract/2 (lxml + trafilatura)"
+__all__ = ["Selectors", "ExtractionError", "extract_article", "is_listing_page"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,8 @@ class ExtractionError(ValueError):
 
 _LEAD_PARTS = frozenset(["lead", "teaser", "intro", "summary", "abstract", "standfirst", "subline", "einleitung",
                          "excerpt", "vorspann"])
-# A "last changed" label: such a date line is metadata wherever it stands.
-_MODIFIED_HINT = re.compile(r"\b(stand|aktualisiert|geändert|änderung|updated)\b", re.IGNORECASE)
+
+
 def _select(doc: Element, selector: str) -> list[Element]:
     try:
         return CSSSelector(selector, translator="html")(doc)
@@ -214,7 +218,8 @@ def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published
         if not text or (len(text) <= 2 and not text.isalnum()):
             continue
         if not ln.pair and len(text) <= LONG_LINE and any(c.isdigit() for c in text):
-            dated = date_line(text, reference) if in_head or _MODIFIED_HINT.search(text) else None
+            # Past the head only a "last changed" line is metadata; date_line needs the same label to say so.
+            dated = date_line(text, reference) if in_head or MODIFIED_LABEL.search(text) else None
             if dated and (in_head or dated[1]):
                 # a date line by the title, or a "Stand: ..." line anywhere: metadata, not text
                 if dated[1] and modified is None:
@@ -255,11 +260,9 @@ def _page_date(doc: Element, url: str, body_lines: list[BodyLine], reference: dt
     return None if found in named else found
 
 
-def _htmldate(doc: Element | None, url: str) -> dt.date | None:
+def _htmldate(doc: Element, url: str) -> dt.date | None:
     """htmldate's quick reading (URL, header, marked-up dates). Its search of the page's text finds a few more
     dates on real pages but doubles the cost of the pages that need it, and reads event dates out of the text."""
-    if doc is None:
-        return None
     try:
         from htmldate import find_date
     except ImportError:  # optional fallback

@@ -96,9 +96,9 @@ def _prune_xpath(tree, attrs) -> str | None:
         return None
     outer = [el for el in found if not any(a in found for a in el.iterancestors())]
     root = tree.getroottree()
-    # a single union expression: trafilatura evaluates it once, so removing one node cannot shift
-    # the positional steps of another
-    # A path through an element whose broken-markup name XPath cannot spell ("o:p") is left out.
+    # A single union expression: trafilatura evaluates it once, so removing one node cannot shift the
+    # positional steps of another. A path through an element whose broken-markup name XPath cannot spell
+    # ("o:p") is left out.
     paths = [path for path in map(root.getpath, outer) if _PLAIN_PATH.fullmatch(path)]
     return " | ".join(paths) or None
 
@@ -239,13 +239,12 @@ def _elem_text(el) -> str:
     return _norm("".join(el.itertext()))
 
 
-def _drop_boilerplate_sections(body) -> bool:
+def _drop_boilerplate_sections(body) -> None:
     """Remove output blocks opened by a boilerplate heading ("Weitere Artikel", "Kommentare", ...).
 
     The heading goes, and when it is a real heading the short blocks after it (the teaser links)
     go too, up to the next heading or the first long paragraph.
     """
-    changed = False
     containers = [body] + [e for e in body.iter(*_CONTAINERS) if len(e)]
     for container in containers:
         kids = list(container)
@@ -259,7 +258,6 @@ def _drop_boilerplate_sections(body) -> bool:
             if not 0 < len(t) <= _HEAD_MAX_LEN or not _BOILER_HEAD.match(t):
                 continue
             container.remove(el)
-            changed = True
             if el.tag != "head" and len(t) > _SECTION_HEAD_LEN:
                 continue  # "Lesen Sie auch: <title>" inline: only that line
             while i < len(kids) and kids[i].tag != "head":
@@ -267,7 +265,6 @@ def _drop_boilerplate_sections(body) -> bool:
                     break
                 container.remove(kids[i])
                 i += 1
-    return changed
 
 
 # ------------------------------------------------------------------------ furniture lines
@@ -389,7 +386,6 @@ def _render(el, out: list[BodyLine]) -> None:
     for child in el:
         if child.tag in ("list", "table"):
             _render(child, out)
-
 
 
 # --------------------------------------------------------------------------------------- main

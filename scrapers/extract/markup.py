@@ -159,11 +159,6 @@ def is_hidden(el: Element) -> bool:
     return bool(classes) and any(t in _HIDDEN_TOKENS for t in classes.lower().split())
 
 
-def in_furniture(el: Element, stop: Element | None = None) -> bool:
-    """True when the element sits inside nav, header, footer, aside, menu, form or dialog (below `stop`)."""
-    for anc in el.iterancestors():
-        if anc is stop:
-            return False
-        if anc.tag in FURNITURE_TAGS:
-            return True
-    return False
+def in_furniture(el: Element) -> bool:
+    """True when the element sits inside nav, header, footer, aside, menu, form or dialog."""
+    return any(anc.tag in FURNITURE_TAGS for anc in el.iterancestors())

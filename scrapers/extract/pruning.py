@@ -31,21 +31,19 @@ RELATED_HEADING = re.compile(
     re.IGNORECASE)
 _CARD_PARTS = frozenset(["teaser", "card", "tile", "kachel"])
 _KEEP_TAGS = frozenset(["html", "body", "main", "article"])
-RELATED_SECTIONS = True
 # Class-name parts of boxes whose lines are never article text, wherever trafilatura finds them. Wider lists
 # (menus, sidebars, ads) cost recall on real pages: trafilatura handles those itself.
 _FURNITURE_LINE_PARTS = frozenset(["kicker", "breadcrumb", "breadcrumbs", "cookie", "cookies", "consent",
                                    "gdpr", "skiplink", "skiplinks", "share", "sharing", "shariff", "toolbar",
                                    "pagination", "pager"])
-# A first cut in C (libxml2's XPath) before the exact test in Python: most elements carry no such name.
-# First cuts (one regular expression over an attribute) before the exact tests: most elements carry no such
-# name. A loop over the elements in Python with these beats libxml2's XPath with contains() on real pages.
+# First cuts (one regular expression over an attribute value, cached per value) before the exact tests: most
+# elements carry no such name. Scanning the attribute nodes beats both a loop over the elements and libxml2's
+# XPath with contains() on real pages.
 _FURNITURE_HINT = re.compile(r"kicker|crumb|ookie|onsent|gdpr|skip|shar|toolbar|pag")
 _HIDDEN_HINT = re.compile(r"hid|sr-only|invisible|screen|visually|d-none|show-for-sr|none|print")
 _HEADINGS_BELOW_H1 = ("h2", "h3", "h4", "h5", "h6")
 _SCANNED_ATTRIBUTES = etree.XPath(".//@class | .//@id | .//@style | .//@hidden | .//@aria-hidden")
 _OTHER_ARTICLES = frozenset(["related", "recommendations", "empfehlungen", "morenews", "newslist"])
-
 
 
 def _link_share(el: Element, text_len: int) -> float:
@@ -92,7 +90,7 @@ def prune_page(doc: Element, title_el: Element | None) -> list[str]:
             continue
         maybe_hidden, maybe_furniture = hints & 1, hints & 2
         el = value.getparent()
-        if id(el) in protected[0] or el.tag in _KEEP_TAGS:
+        if el in protected or el.tag in _KEEP_TAGS:
             continue
         if maybe_hidden and is_hidden(el):
             hidden.append(el)
@@ -106,8 +104,7 @@ def prune_page(doc: Element, title_el: Element | None) -> list[str]:
     for el in hidden:
         if el.getparent() is not None and len(text_content(el)) <= 0.5 * total:
             drop_tree(el)
-    if RELATED_SECTIONS:
-        _drop_related_sections(body, protected[0])
+    _drop_related_sections(body, protected)
     return furniture
 
 
@@ -149,15 +146,15 @@ def _hints(name: str, value: str) -> int:
     return hidden | (furniture << 1)
 
 
-def _protected(title_el: Element | None) -> tuple[set[int], list[Element]]:
-    """The ids of the title and its ancestors (with the elements, so that the ids stay theirs)."""
-    chain = [] if title_el is None else [title_el, *title_el.iterancestors()]
-    return {id(el) for el in chain}, chain
+def _protected(title_el: Element | None) -> set[Element]:
+    """The title and its ancestors (lxml hands out the same object for an element while one is held)."""
+    return set() if title_el is None else {title_el, *title_el.iterancestors()}
 
 
-def _drop_related_sections(body: Element, protected: set[int]) -> None:
-    dropped: set[int] = set()
-    keep_alive: list[Element] = []  # the ids in `dropped` stay theirs
+def _drop_related_sections(body: Element, protected: set[Element]) -> None:
+    """Remove the teasers under a heading such as "Weitere Meldungen": the wrapper the heading opens, or its
+    following siblings up to the next heading of its level or up to where prose resumes."""
+    dropped: set[Element] = set()
     for heading in list(body.iter(_HEADINGS_BELOW_H1)):
         if len(text_content(heading)) > 160:
             continue
@@ -165,27 +162,24 @@ def _drop_related_sections(body: Element, protected: set[int]) -> None:
         m = RELATED_HEADING.match(text)
         if not m or len(text) > 80:
             continue
-        if any(id(a) in dropped for a in heading.iterancestors()):
+        if any(a in dropped for a in heading.iterancestors()):
             continue  # removed with an earlier block
-        if heading.tag not in HEADINGS and (len(text) > 50 or text[m.end():].strip(" :.…»>")):
-            continue  # a sentence in the text that merely starts like a heading
         node = heading
         # Climb while the heading opens its wrapper: the wrapper is the related block.
         while True:
             parent = node.getparent()
-            if parent is None or parent.tag in _KEEP_TAGS or id(parent) in protected:
+            if parent is None or parent.tag in _KEEP_TAGS or parent in protected:
                 break
             first = next((c for c in parent if isinstance(c.tag, str) and text_of(c)), None)
             if first is not node or (parent.text or "").strip():
                 break
             node = parent
-        if node is not heading or heading.tag not in HEADINGS:
-            if id(node) not in protected:
-                dropped.add(id(node))
-                keep_alive.append(node)
+        if node is not heading:
+            if node not in protected:
+                dropped.add(node)
                 drop_tree(node)
             continue
-        level = int(heading.tag[1]) if heading.tag in HEADINGS else 6
+        level = int(heading.tag[1])
         doomed = [heading]
         for sib in heading.itersiblings():
             if not isinstance(sib.tag, str):
@@ -197,7 +191,6 @@ def _drop_related_sections(body: Element, protected: set[int]) -> None:
                 break  # prose again: the teasers under the heading have ended
             doomed.append(sib)
         for el in doomed:
-            if id(el) not in protected and el.getparent() is not None:
-                dropped.add(id(el))
-                keep_alive.append(el)
+            if el not in protected and el.getparent() is not None:
+                dropped.add(el)
                 drop_tree(el)

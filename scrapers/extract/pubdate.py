@@ -18,14 +18,14 @@ from scrapers.extract.markup import (
 )
 from scrapers.extract.metadata import machine_date
 
-__all__ = ["Line", "lines_around_title", "date_line", "leading_date", "visible_date", "LONG_LINE"]
+__all__ = ["Line", "lines_around_title", "date_line", "leading_date", "visible_date", "LONG_LINE", "MODIFIED_LABEL"]
 
 LONG_LINE = 120  # a line this long is running text: the visible publication date stands before it
 _SUBHEADINGS = frozenset(["h2", "h3", "h4", "h5", "h6"])
 _PUBLISHED_LABEL = re.compile(
     r"^(veröffentlicht|erstellt|publiziert|erschienen|datum|pressemitteilung|meldung|published|posted|gepostet)"
     r"\b(\s+(am|vom|on))?\s*:?\s*", re.IGNORECASE)
-_MODIFIED_LABEL = re.compile(
+MODIFIED_LABEL = re.compile(
     r"\b(stand|aktualisiert|zuletzt (geändert|aktualisiert)|geändert|letzte änderung|updated)\b\s*(am|vom)?\s*:?\s*",
     re.IGNORECASE)
 _BLOCK_TAGS = frozenset([
@@ -55,7 +55,7 @@ def date_line(line: str, reference: dt.date | None) -> tuple[dt.date, bool] | No
     span = spans[0]
     rest = (line[:span.start] + " " + line[span.end:]).strip(" ,|·-–—:")
     rest = re.sub(r"\b\d{1,2}[:.]\d{2}\s*(uhr|h)?\b", "", rest, flags=re.IGNORECASE).strip(" ,|·-–—:")
-    modified = bool(_MODIFIED_LABEL.search(line[:span.start]))
+    modified = bool(MODIFIED_LABEL.search(line[:span.start]))
     if _PUBLISHED_LABEL.match(line) or modified or len(rest) <= 12:
         return span.date, modified
     return None
@@ -81,12 +81,13 @@ class _Walk:
 
     def __init__(self, title_el: Element | None):
         self.title_el = title_el
-        self.protected = [] if title_el is None else [title_el, *title_el.iterancestors()]
+        # A set of the elements themselves: lxml hands out the same object for an element while one is held.
+        self.protected = set() if title_el is None else {title_el, *title_el.iterancestors()}
         self.buf: list[str] = []
         self.first_time: dt.date | None = None
 
     def _keeps(self, el: Element) -> bool:
-        if any(el is p for p in self.protected):
+        if el in self.protected:
             return True
         if el.tag in FURNITURE_TAGS or is_hidden(el):
             return False
