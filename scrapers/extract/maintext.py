@@ -316,7 +316,7 @@ def _is_furniture(line: str) -> bool:
 
 # ------------------------------------------------------------------------------------ rendering
 # Elements of trafilatura's output that stand apart from the words around them; inline markup (<hi>, <ref>)
-# joins without a space, so that "Anti-<hi>Keylogger</hi>" stays one word.
+# joins without a space, so that "Rad-<hi>Schnellweg</hi>" stays one word.
 _SEPARATE = frozenset(["p", "head", "item", "list", "quote", "lb", "cell", "row", "table", "div", "code"])
 
 

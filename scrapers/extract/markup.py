@@ -111,7 +111,7 @@ _BREAKING = frozenset(["p", "div", "section", "article", "main", "header", "foot
 
 def text_of(el: Element | None) -> str:
     """The visible words of an element (script and style bodies excluded), squashed; inline markup joins
-    without a space ("<b>THW</b>:" gives "THW:"), blocks and line breaks with one."""
+    without a space ("<b>Rathaus</b>:" gives "Rathaus:"), blocks and line breaks with one."""
     if el is None:
         return ""
     return squash("".join(_visible_text(el, el)))
