@@ -11,6 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scrapers.urls import netloc_of
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,12 +30,18 @@ class Settings(BaseSettings):
     fetch_deadline: float = 120.0  # seconds for a whole response, however slowly it trickles in
     max_body_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
+    max_crawl_delay: float = 60.0  # seconds; a longer robots.txt Crawl-delay is capped (and the run says so)
     retries: int = 3  # attempts after the first one
     backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
     backoff_cap: float = 60.0  # longest wait between attempts, also caps Retry-After
     global_concurrency: int = 8
     max_listing_pages: int = 20  # pagination depth per listing
     max_sitemaps: int = 50  # child sitemaps followed per source
+    # Article pages fetched per source and run, newest first; the rest come next run. Bounds a run's time and
+    # memory against a sitemap of 100,000 URLs.
+    max_articles_per_run: int = 10_000
+    source_time_budget: float = 1800.0  # seconds of fetching per source and run; then it stops and says so
+    page_time_limit: float = 30.0  # seconds to extract one page; a runaway page becomes a recorded error
     batch_size: int = 50  # article pages fetched, extracted and loaded together; bounds memory
     workers: int = min(2, os.cpu_count() or 1)  # extraction processes
     pool_threshold: int = 20  # smaller batches are extracted in-process: a worker takes a second to start
@@ -104,14 +112,16 @@ class Source(BaseModel):
 
     @property
     def hosts(self) -> frozenset[str]:
-        """Hosts this source is declared on; fetching elsewhere is refused."""
-        return frozenset(
-            (urlsplit(u).hostname or "").lower() for u in [*self.feeds, *self.sitemaps, *self.listings]
-        )
+        """Hosts (with their port, when not the scheme's default) this source is declared on; fetching
+        elsewhere is refused: another port of a declared host is another server."""
+        return frozenset(netloc_of(u) for u in [*self.feeds, *self.sitemaps, *self.listings])
 
     def matches(self, url: str) -> bool:
         """Whether url may be an article of this source (declared host and url_pattern)."""
-        if (urlsplit(url).hostname or "").lower() not in self.hosts:
+        try:
+            if netloc_of(url) not in self.hosts:
+                return False
+        except ValueError:  # a port out of range
             return False
         return self.url_pattern is None or re.search(self.url_pattern, url) is not None
 

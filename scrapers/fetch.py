@@ -2,23 +2,28 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import datetime as dt
 import email.utils
 import ipaddress
+import logging
 import random
 import re
+import socket
 import time
-import urllib.robotparser
 import zlib
 from collections.abc import Awaitable, Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
 import httpx
+from protego import Protego
 
 from scrapers.config import Settings, Source
 from scrapers.records import FetchedPage
-from scrapers.urls import canonicalize, host_of
+from scrapers.urls import canonicalize, host_of, netloc_of
+
+log = logging.getLogger(__name__)
 
 PARSED_CONTENT_TYPES = (
     "text/html",
@@ -50,6 +55,15 @@ class RobotsRefusal(FetchError):
     """robots.txt forbids the URL for our User-Agent: honoured and counted, but not a failure of the run."""
 
 
+class RobotsUnavailable(FetchError):
+    """robots.txt could not be read (5xx, timeout, too large): RFC 9309 says crawl nothing of that host.
+    A failure of the run, unlike a refusal: the operator should know the site is not being read."""
+
+
+ALLOW_ALL, DISALLOW_ALL = "allow all", "disallow all"
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 asks crawlers to parse at least 500 KiB
+
+
 def decode_body(body: bytes, content_type: str) -> str:
     """Text of a body: charset from the HTTP header, then the document, then detection."""
     header = re.search(r"charset=([\w\-]+)", content_type or "", re.I)
@@ -60,13 +74,37 @@ def decode_body(body: bytes, content_type: str) -> str:
     for charset in candidates:
         try:
             return body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except LookupError:
+            continue
+        except UnicodeDecodeError:
+            if codecs_name(charset) == "utf-8" and _mostly_utf8(body):
+                return body.decode("utf-8", errors="replace")
             continue
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
+        if _mostly_utf8(body):
+            return body.decode("utf-8", errors="replace")
         best = charset_normalizer.from_bytes(body).best()
         return str(best) if best is not None else body.decode("utf-8", errors="replace")
+
+
+def codecs_name(charset: str) -> str:
+    """The codec's canonical name ('utf8' and 'UTF-8' are both 'utf-8'); '' when Python does not know it."""
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return ""
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """Whether a body that fails strict UTF-8 decoding is UTF-8 with a few broken bytes rather than a
+    single-byte charset: it holds more valid multi-byte characters than invalid bytes. Decoding it with
+    replacement keeps every other character; a single-byte fallback would garble all of them."""
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    valid = sum(1 for ch in text if ord(ch) > 127) - broken
+    return valid > broken
 
 
 def is_private_address(host: str) -> bool:
@@ -87,7 +125,9 @@ class _CappedBody:
     def __init__(self, url: str, encoding: str, cap: int, status: int):
         self.url, self.cap, self.status = url, cap, status
         self.encoding = encoding.strip().lower()
-        self.chunks: list[bytes] = []
+        # One growing buffer: a list of chunks costs ~40 bytes of overhead per chunk, so a server sending
+        # 1-byte chunks made every response 40 times its size.
+        self.buffer = bytearray()
         self.size = 0
         self.inflater: zlib._Decompress | None = None
         if self.encoding in ("gzip", "x-gzip", "deflate"):
@@ -116,14 +156,13 @@ class _CappedBody:
         """The decoded body."""
         if self.inflater is not None and not self.inflater.eof:
             self._keep(self.inflater.flush())
-        return b"".join(self.chunks)
+        return bytes(self.buffer)
 
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.cap:
             raise FetchError(self.url, f"body exceeds the cap of {self.cap} bytes (after decompression)", self.status)
-        if data:
-            self.chunks.append(data)
+        self.buffer += data
 
 
 class _HostGate:
@@ -155,16 +194,22 @@ class Fetcher:
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        resolve: Callable[[str, int], Awaitable[list[str]]] | None = None,
     ):
         self.settings = settings
         self.transport = transport
         self.live = transport is None
         self.sleep = sleep
+        self.resolve = resolve or _resolve
         self._client: httpx.AsyncClient | None = None
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        # origin -> a parser, ALLOW_ALL, or the reason robots.txt could not be read (DISALLOW_ALL semantics)
+        self._robots: dict[str, Protego | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._gates: dict[str, _HostGate] = {}
+        # (host, port) -> the address that was checked: connections go there, never to a second lookup's answer
+        self._pinned: dict[tuple[str, int], str] = {}
         self._global = asyncio.Semaphore(settings.global_concurrency)
+        self.notices: list[str] = []  # politeness decisions the run should report (a capped Crawl-delay...)
 
     async def __aenter__(self) -> Fetcher:
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
@@ -174,7 +219,8 @@ class Fetcher:
             # Only encodings _CappedBody can inflate in bounded steps.
             headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5",
                      "Accept-Encoding": "gzip, deflate"},
-            follow_redirects=False,  # every hop is checked against the source's hosts
+            follow_redirects=False,  # every hop is checked against the source's hosts and robots.txt
+            trust_env=False,  # a proxy from the environment would connect by name, not to the checked address
         )
         return self
 
@@ -189,8 +235,7 @@ class Fetcher:
         except ValueError as exc:
             raise FetchError(url, f"malformed URL ({exc})") from None
         await self._check_target(url, source)
-        if not await self._robots_allow(url, source):
-            raise RobotsRefusal(url, "disallowed by robots.txt", attempts=0)
+        await self._check_robots(url, url, source)
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             response, body, attempts = await self._get_with_retries(current, source, headers or {})
@@ -206,6 +251,7 @@ class Fetcher:
                 except FetchError as exc:
                     raise FetchError(url, f"redirect to {target} refused: {exc.reason}", response.status_code,
                                      attempts) from None
+                await self._check_robots(url, target, source)  # a redirect must not lead around robots.txt
                 current = target
                 continue
             return self._page(url, current, response, body, source, attempts)
@@ -234,56 +280,95 @@ class Fetcher:
         )
 
     async def _check_target(self, url: str, source: Source) -> None:
+        """Refuse a URL outside the source's declared hosts (port included) or, unless the source allows it,
+        on a private address; in a live run, pin the address the host name resolved to."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise FetchError(url, f"scheme {parts.scheme!r} is not fetched (http and https only)")
         host = host_of(url)
-        if host not in source.hosts:
-            raise FetchError(url, f"host {host!r} is not declared for source {source.id!r}")
-        if source.allow_private_network:
-            return
-        if is_private_address(host):
+        if netloc_of(url) not in source.hosts:
+            raise FetchError(url, f"host {netloc_of(url)!r} is not declared for source {source.id!r}")
+        if not source.allow_private_network and is_private_address(host):
             raise FetchError(url, f"private or loopback address {host!r} refused (allow_private_network is false)")
-        if self.live:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
-            except OSError as exc:
-                raise FetchError(url, f"cannot resolve {host!r}: {exc}") from None
-            if any(is_private_address(info[4][0]) for info in infos):
-                raise FetchError(url, f"{host!r} resolves to a private address; refused")
+        if not self.live or _is_ip_literal(host):
+            return
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        if (host, port) in self._pinned:
+            return
+        try:
+            addresses = await self.resolve(host, port)
+        except OSError as exc:
+            raise FetchError(url, f"cannot resolve {host!r}: {exc}") from None
+        if not addresses:
+            raise FetchError(url, f"cannot resolve {host!r}: no address")
+        if not source.allow_private_network and any(is_private_address(a) for a in addresses):
+            raise FetchError(url, f"{host!r} resolves to a private address; refused")
+        self._pinned[(host, port)] = addresses[0]
 
-    async def _robots_allow(self, url: str, source: Source) -> bool:
-        parts = urlsplit(url)
+    async def _check_robots(self, url: str, target: str, source: Source) -> None:
+        """Raise unless robots.txt of target's origin lets our User-Agent fetch target (RFC 9309)."""
+        parts = urlsplit(target)
         origin = f"{parts.scheme}://{parts.netloc}"
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             if origin not in self._robots:
                 self._robots[origin] = await self._load_robots(origin, source)
-        parser = self._robots[origin]
-        return parser is None or parser.can_fetch(self.settings.user_agent, url)
+                self._apply_crawl_delay(origin, source)
+        rules = self._robots[origin]
+        via = "" if target == url else f" (redirect to {target})"
+        if isinstance(rules, Protego):
+            if not rules.can_fetch(target, self.settings.user_agent):
+                raise RobotsRefusal(url, f"disallowed by robots.txt{via}", attempts=0)
+        elif rules != ALLOW_ALL:
+            raise RobotsUnavailable(url, f"{origin}/robots.txt could not be read ({rules}); RFC 9309: nothing "
+                                         f"is fetched from this host until it can{via}", attempts=0)
 
-    async def _load_robots(self, origin: str, source: Source) -> urllib.robotparser.RobotFileParser | None:
-        try:
-            response, body, _ = await self._get_with_retries(f"{origin}/robots.txt", source, {})
-        except FetchError:
-            return None  # no reachable robots.txt means no restrictions
-        if response.status_code != 200:
-            return None
-        parser = urllib.robotparser.RobotFileParser()
-        parser.parse(decode_body(body, response.headers.get("content-type", "")).splitlines())
-        return parser
+    async def _load_robots(self, origin: str, source: Source) -> Protego | str:
+        """The rules of an origin: a parser, ALLOW_ALL (no robots.txt: 4xx), or why it could not be read."""
+        url = f"{origin}/robots.txt"
+        for _hop in range(5):  # RFC 9309: follow at least five redirects
+            try:
+                response, body, _ = await self._get_with_retries(url, source, {}, cap=ROBOTS_MAX_BYTES)
+            except FetchError as exc:
+                return exc.reason
+            location = response.headers.get("location")
+            if response.status_code in (301, 302, 303, 307, 308) and location:
+                try:
+                    url = canonicalize(urljoin(url, location))
+                    await self._check_target(url, source)
+                except (ValueError, FetchError):
+                    return ALLOW_ALL  # a redirect off the source: as unavailable (4xx), which RFC 9309 allows
+                continue
+            if 400 <= response.status_code < 500:
+                return ALLOW_ALL
+            if response.status_code != 200:
+                return f"HTTP {response.status_code}"
+            return Protego.parse(decode_body(body, response.headers.get("content-type", "")))
+        return ALLOW_ALL
+
+    def _apply_crawl_delay(self, origin: str, source: Source) -> None:
+        """Space requests to the origin by its Crawl-delay, capped so one line cannot stall a run for days."""
+        rules = self._robots[origin]
+        delay = rules.crawl_delay(self.settings.user_agent) if isinstance(rules, Protego) else None
+        if not delay:
+            return
+        if delay > self.settings.max_crawl_delay:
+            notice = (f"{origin}/robots.txt asks for a Crawl-delay of {delay:g} s; "
+                      f"capped at {self.settings.max_crawl_delay:g} s (STADTRADAR_MAX_CRAWL_DELAY)")
+            log.warning(notice)
+            self.notices.append(notice)
+            delay = self.settings.max_crawl_delay
+        gate = self._gate(origin, source)
+        gate.interval = max(gate.interval, float(delay))
 
     def _gate(self, url: str, source: Source) -> _HostGate:
         host = urlsplit(url).netloc.lower()  # host and port: two servers on one address are two hosts
         if host not in self._gates:
-            interval = 1.0 / source.rate_limit
-            parser = self._robots.get(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}")
-            delay = parser.crawl_delay(self.settings.user_agent) if parser else None
-            self._gates[host] = _HostGate(source.concurrency, max(interval, float(delay or 0)))
+            self._gates[host] = _HostGate(source.concurrency, 1.0 / source.rate_limit)
         return self._gates[host]
 
     async def _get_with_retries(
-        self, url: str, source: Source, headers: dict[str, str]
+        self, url: str, source: Source, headers: dict[str, str], cap: int | None = None
     ) -> tuple[httpx.Response, bytes, int]:
         assert self._client is not None, "use Fetcher as an async context manager"
         gate = self._gate(url, source)
@@ -295,7 +380,7 @@ class Fetcher:
                 async with self._global, gate.slots:
                     if self.live:
                         await gate.wait_turn(self.sleep)
-                    response, body = await self._get_once(url, headers)
+                    response, body = await self._get_once(url, headers, cap or self.settings.max_body_bytes)
                 if response.status_code not in RETRY_STATUSES:
                     return response, body, attempts
                 problem = f"HTTP {response.status_code}"
@@ -310,13 +395,15 @@ class Fetcher:
             backoff = self.settings.backoff_base * 2 ** (attempts - 1) * (0.5 + random.random())
             await self.sleep(min(self.settings.backoff_cap, retry_after if retry_after is not None else backoff))
 
-    async def _get_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    async def _get_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
         assert self._client is not None
-        cap = self.settings.max_body_bytes
         deadline = self.settings.fetch_deadline
+        request_url, headers, extensions = self._pinned_request(url, headers)
         try:
             # The read timeout bounds each wait; this bounds the whole response against a byte-a-second drip.
-            async with asyncio.timeout(deadline), self._client.stream("GET", url, headers=headers) as response:
+            async with asyncio.timeout(deadline), self._client.stream(
+                "GET", request_url, headers=headers, extensions=extensions
+            ) as response:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cap:
                     raise FetchError(url, f"body of {declared} bytes exceeds the cap of {cap} bytes",
@@ -327,6 +414,37 @@ class Fetcher:
                 return response, body.finish()
         except TimeoutError:
             raise FetchError(url, f"no complete response within {deadline:g} s") from None
+
+    def _pinned_request(self, url: str, headers: dict[str, str]) -> tuple[str, dict[str, str], dict[str, object]]:
+        """The request for url sent to the address checked for its host (closing the DNS-rebinding gap): the
+        URL names the address, Host and TLS SNI (and so certificate checks) name the host."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        address = self._pinned.get((host, parts.port or DEFAULT_PORTS.get(parts.scheme, 0)))
+        if address is None:
+            return url, headers, {}
+        literal = f"[{address}]" if ":" in address else address
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        extensions: dict[str, object] = {"sni_hostname": host} if parts.scheme == "https" else {}
+        return pinned, {**headers, "Host": parts.netloc}, extensions
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses a host name resolves to, in the resolver's order."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

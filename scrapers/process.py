@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -98,6 +101,22 @@ def process_safely(page: FetchedPage, source: Source, hint_date: dt.date | None 
 
 
 def warm_up() -> None:
-    """Load the gazetteer and programme catalogue, so a worker process pays for it once, up front."""
+    """Start an extraction worker: load the gazetteer and programme catalogue, so it pays for them once, up
+    front, and make it end with the run that started it."""
+    _exit_with_parent()
     entities.find_cities("Dresden")
     entities.find_programmes("Modellprojekte Smart Cities")
+
+
+def _exit_with_parent() -> None:
+    """End this worker when its parent goes. A run killed with SIGKILL cannot stop its workers; they would
+    wait for work that never comes (about 250 MB each, for good). The parent's going shows as a new parent
+    process id."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

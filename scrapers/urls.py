@@ -20,9 +20,9 @@ def canonicalize(url: str, base: str | None = None) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    netloc = host
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
+        netloc = f"{netloc}:{parts.port}"
     query = urlencode(
         [
             (k, v)
@@ -45,6 +45,17 @@ def identity_key(url: str) -> str:
 def article_id(url: str) -> str:
     """Stable id of an article: sha1 of its identity key, 16 hex characters."""
     return hashlib.sha1(identity_key(url).encode("utf-8")).hexdigest()[:16]
+
+
+def netloc_of(url: str) -> str:
+    """Lower-case host and port of url as canonicalize writes them (no default port): `example.org:8080`."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    netloc = f"[{host}]" if ":" in host else host
+    port = parts.port
+    if port and port != DEFAULT_PORTS.get(parts.scheme.lower()):
+        netloc = f"{netloc}:{port}"
+    return netloc
 
 
 def host_of(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -13,6 +13,7 @@ from scrapers.crawl import KnownPage
 from scrapers.fetch import FetchError
 from scrapers.process import EXTRACTOR_VERSION, ProcessedArticle, page_hash
 from scrapers.records import City, FetchedPage
+from scrapers.softerror import replaces_stored
 from scrapers.urls import canonicalize
 from warehouse.bulk import insert_rows
 from warehouse.health import Shares
@@ -25,6 +26,8 @@ class LoadCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # (page URL, reason) of extractions that were not allowed to replace the stored article
+    kept: list[tuple[str, str]] = field(default_factory=list)
 
 
 def now() -> dt.datetime:
@@ -107,15 +110,51 @@ def _not_archived(con: duckdb.DuckDBPyConnection, rows: list[list]) -> list[list
 
 
 def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, KnownPage]:
-    """Article URLs of a source whose page we hold and that were extracted, for incremental crawling."""
+    """Article URLs of a source whose page we hold, for incremental crawling. A page whose latest version
+    looked like the site's error page is not known: it is fetched again (unconditionally)."""
     rows = con.execute(
         """select s.url, s.last_fetched, s.etag, s.last_modified, s.content_hash
-           from ops.http_state s
+           from ops.http_state s left join ops.extracted_pages e on e.url = s.url
            where s.source_id = ? and s.page_kind = 'article' and s.last_status in (200, 304)
-             and s.content_hash is not null""",
+             and s.content_hash is not null
+             and not coalesce(e.soft_error and e.content_hash = s.content_hash, false)""",
         [source_id],
     ).fetchall()
     return {url: KnownPage(url, fetched, etag, modified, digest) for url, fetched, etag, modified, digest in rows}
+
+
+def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str = "", limit: int = 50
+                  ) -> list[FetchedPage]:
+    """Archived article pages of a source whose latest body was never extracted (a run stopped between
+    archiving and loading), in URL order after `after_url`: the next run extracts them without refetching."""
+    rows = con.execute(
+        """select p.source_id, p.requested_url, p.final_url, p.status, p.content_type, p.body, p.fetched_at,
+                  p.etag, p.last_modified
+           from ops.http_state s
+           join raw.pages p on p.url = s.url and p.content_hash = s.content_hash
+           left join ops.extracted_pages e on e.url = s.url
+           where s.source_id = ? and s.page_kind = 'article' and p.status = 200 and s.url > ?
+             and e.content_hash is distinct from s.content_hash
+           order by s.url limit ?""",
+        [source_id, after_url, limit],
+    ).fetchall()
+    return [
+        FetchedPage(source_id=r[0], requested_url=r[1], final_url=r[2], status=r[3], content_type=r[4] or "",
+                    text=unpack_body(r[5]), fetched_at=r[6], etag=r[7], last_modified=r[8], kind="article")
+        for r in rows
+    ]
+
+
+def mark_extracted(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage],
+                   soft_errors: Collection[str] = frozenset()) -> None:
+    """Record that these page versions were extracted (whatever that gave), so no run extracts them again;
+    `soft_errors` are the (canonical) URLs whose page looked like an error page: fetched again next run."""
+    rows = {}
+    for p in pages:
+        if p.status == 200:
+            url = canonicalize(p.requested_url)
+            rows[url] = [url, page_hash(p.text), now(), url in soft_errors]
+    insert_rows(con, "ops.extracted_pages", list(rows.values()), "replace")
 
 
 def archived_pages(con: duckdb.DuckDBPyConnection, source_id: str, offset: int = 0, limit: int = 50,
@@ -147,10 +186,13 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
     if not articles:
         return LoadCounts()
     by_id = {a.article_id: a for a in articles}  # one page may be reached twice; keep one record
-    ids = list(by_id)
     existing = dict(con.execute(
-        "select article_id, content_hash from ops.article_index where article_id in (select unnest(?))", [ids]
-    ).fetchall())
+        "select article_id, content_hash from ops.article_index where article_id in (select unnest(?))",
+        [list(by_id)]).fetchall())
+    kept = _refuse_replacements(con, by_id, existing)
+    if not by_id:
+        return LoadCounts(kept=kept)
+    ids = list(by_id)
     held = [i for i in ids if i in existing]  # only these have rows to replace, so only these cost a scan
     extracted_at = now()
     earlier = [a.page_url for a in by_id.values() if (a.page_url, a.page_content_hash) not in archived_now]
@@ -224,7 +266,29 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
         raise
     new = sum(1 for i in ids if i not in existing)
     updated = sum(1 for i in ids if i in existing and existing[i] != by_id[i].content_hash)
-    return LoadCounts(new=new, updated=updated, unchanged=len(ids) - new - updated)
+    return LoadCounts(new=new, updated=updated, unchanged=len(ids) - new - updated, kept=kept)
+
+
+def _refuse_replacements(con: duckdb.DuckDBPyConnection, by_id: dict[str, ProcessedArticle],
+                         existing: dict[str, str]) -> list[tuple[str, str]]:
+    """Drop from by_id the changed articles that must not replace the stored version (see
+    scrapers.softerror.replaces_stored); returns (page URL, reason) of each."""
+    changed = [i for i, a in by_id.items() if i in existing and existing[i] != a.content_hash]
+    if not changed:
+        return []
+    stored = {r[0]: (r[1] or "", r[2] or 0) for r in con.execute(
+        "select article_id, title, length(body_text) from raw.articles where article_id in (select unnest(?))",
+        [changed]).fetchall()}
+    kept = []
+    for article_id in changed:
+        article = by_id[article_id]
+        title, length = stored.get(article_id, ("", 0))
+        if not replaces_stored(title, length, article.record.title, article.record.body_text):
+            kept.append((article.page_url, f"kept the stored article {title!r}: the page now holds a text of "
+                                           f"{len(article.record.body_text)} characters (stored {length}) "
+                                           f"without its title, like an error or maintenance page"))
+            del by_id[article_id]
+    return kept
 
 
 def upsert_cities(con: duckdb.DuckDBPyConnection, cities: Iterable[City]) -> None:

@@ -21,6 +21,8 @@ class SourceReport:
     robots_refused: int = 0
     parsed: int = 0  # article pages whose body was new and went through extraction
     errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # what the run decided and the operator should know
+    deferred: int = 0  # article links left for the next run (per-run cap or time budget)
     timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # step -> seconds
     failed: bool = False
     healthy: bool = True
@@ -83,4 +85,7 @@ def ingest_markdown(report: IngestReport, max_errors: int = 50) -> str:
             lines.append(f"- `{source_id}` {target}: {_cell(reason)}")
         if len(errors) > max_errors:
             lines.append(f"- … and {len(errors) - max_errors} more (ops.fetch_errors has them all)")
+    notices = [(s.source_id, n) for s in report.sources for n in s.notices]
+    if notices:
+        lines += ["", "## Notices", ""] + [f"- `{source_id}` {_cell(n)}" for source_id, n in notices]
     return "\n".join(lines) + "\n"

@@ -200,6 +200,21 @@ where (select count(*) from ops.article_index) < (select count(*) from raw.artic
 group by article_id
 on conflict do nothing;
 
+-- The version of each page that was extracted, whatever it gave (an article, no article, an error). A page a
+-- stopped run archived but did not extract differs here from ops.http_state: the next run extracts it from
+-- the archive instead of counting it as known. Filled from raw.articles in a warehouse made before.
+create table if not exists ops.extracted_pages (
+    url           varchar primary key,
+    content_hash  varchar not null,
+    extracted_at  timestamp not null,
+    soft_error    boolean not null       -- the page looked like the site's error page: fetched again next run
+);
+insert into ops.extracted_pages
+select page_url, arg_max(page_content_hash, extracted_at), max(extracted_at), false from raw.articles
+where (select count(*) from ops.extracted_pages) = 0
+group by page_url
+on conflict do nothing;
+
 -- Successful dbt builds: what they were built from, so a run that changed nothing can skip the build.
 create table if not exists ops.builds (
     built_at     timestamp not null,
