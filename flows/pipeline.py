@@ -131,6 +131,7 @@ class _RunContext:
         self.db, self.run_id, self.settings, self.refresh = db, run_id, settings, refresh
         self.db_lock = asyncio.Lock()  # DuckDB takes one writer; batches of different sources take turns
         self.pool: ProcessPool | None = None
+        self.extractor = process_safely  # what a worker runs per page (a module-level function: it is pickled)
         self.pages_fetched = 0
         # Batches in flight across all sources: one per worker being extracted plus one being fetched. Each
         # holds its pages several times over (bytes, text, pickled for a worker), so this bounds memory.
@@ -152,7 +153,7 @@ class _RunContext:
                       ) -> list[tuple[ProcessedArticle | None, str | None]]:
         """(article or None, error or None) of each page, extracted in the worker processes."""
         pool, limit = self.start_workers(), self.settings.page_time_limit
-        futures = [pool.schedule(process_safely, (p, source, getattr(hints.get(p.requested_url), "published", None)),
+        futures = [pool.schedule(self.extractor, (p, source, getattr(hints.get(p.requested_url), "published", None)),
                                  timeout=limit) for p in pages]
         results: list[tuple[ProcessedArticle | None, str | None]] = []
         for future in futures:

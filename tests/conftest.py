@@ -88,6 +88,15 @@ def local_site() -> Iterator[Callable[[dict[str, Route]], LocalSite]]:
         site.close()
 
 
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for the tests that run flows in-process."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
 @pytest.fixture
 def fast_settings(tmp_path) -> Settings:
     """Settings with tiny backoffs so retry tests take milliseconds."""

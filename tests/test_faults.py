@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.pipeline import ingest_flow
 from scrapers.config import Settings
@@ -206,12 +205,6 @@ def healthy_routes(site: FaultSite) -> dict[str, Handler]:
     routes["/news/13-bombe/"] = respond(200, gzipped(ARTICLE.format(title="Meldung 13-bombe")), "text/html",
                                         Content_Encoding="gzip")
     return routes
-
-
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 def run_ingest(sources: Path, db: Path) -> None:
