@@ -46,18 +46,26 @@ async def serve(port: int, idle_seconds: float) -> None:
     server = uvicorn.Server(uvicorn.Config(tracker, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on"))
 
+    parent = os.getppid()
+
     async def stop_when_idle() -> None:
         while not server.should_exit:
             await asyncio.sleep(WATCH_INTERVAL_S)
             if tracker.idle_for() > idle_seconds:
                 server.should_exit = True
 
-    watchdog = asyncio.create_task(stop_when_idle()) if idle_seconds > 0 else None
+    async def stop_with_parent() -> None:
+        # A server that was to stop with its command must not outlive one killed with SIGKILL.
+        while not server.should_exit:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            if os.getppid() != parent:
+                server.should_exit = True
+
+    watchdog = asyncio.create_task(stop_when_idle() if idle_seconds > 0 else stop_with_parent())
     try:
         await server.serve()
     finally:
-        if watchdog is not None:
-            watchdog.cancel()
+        watchdog.cancel()
 
 
 def main(argv: list[str]) -> None:

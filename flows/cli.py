@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -14,27 +14,62 @@ from typing import Annotated
 
 import duckdb
 import typer
+import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from flows.api_server import ApiServerError, background_api_server, use_api
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
-from warehouse.db import WarehouseError, connect
-from warehouse.lock import WarehouseBusy, writer_lock
+from warehouse.db import WarehouseError, connect, connect_sandboxed
+from warehouse.exports import write_csv
+from warehouse.lock import WarehouseBusy, lock_held, writer_lock
 from warehouse.status import warehouse_status
 from warehouse.transform import DbtBuildError
 
+try:  # typer >= 0.26 parses with its own copy of click, whose exceptions are not click's
+    from typer._click.exceptions import UsageError
+except ImportError:
+    from click import UsageError
+
 EXIT_CODES = (
-    "Exit status: 0 everything worked; 1 usage, configuration, SQL or dbt error (the message names the file, "
-    "entry, key or failing test); 2 the run finished but some pages or sources failed (listed, stored in "
-    "ops.fetch_errors, retried next run), or for `status`: something needs attention; 3 another run holds the "
-    "warehouse (after waiting STADTRADAR_LOCK_TIMEOUT seconds)."
+    "Exit status: 0 everything worked; 1 usage, configuration, file system, SQL or dbt error (the message names "
+    "the file, entry, key or failing test); 2 the run finished but some pages or sources failed (listed, stored "
+    "in ops.fetch_errors, retried next run), or for `status`: something needs attention; 3 another run holds the "
+    "warehouse (after waiting STADTRADAR_LOCK_TIMEOUT seconds); 130 stopped by Ctrl-C or SIGTERM (the run is "
+    "marked interrupted)."
 )
 EXIT_BUSY = 3
+EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by SIGINT
 
+
+class _Commands(typer.core.TyperGroup):
+    """The command group, with usage errors (unknown option, bad value, missing argument) exiting 1 as EXIT_CODES
+    says, not click's 2, which here means that some pages failed."""
+
+    def make_context(self, *args, **kwargs) -> typer.Context:  # noqa: ANN002, ANN003 - click's signature
+        with _usage_errors_exit_1():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: typer.Context) -> object:
+        with _usage_errors_exit_1():  # a command's own options are parsed here
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        exc.exit_code = 1
+        raise
+
+
+# The console script (pyproject.toml) calls `app()`, so the group class is where exit codes can be set.
 app = typer.Typer(help="Stadtradar: smart-city news from German cities and federal agencies, in DuckDB.\n\n"
-                  + EXIT_CODES, no_args_is_help=True, add_completion=False)
+                  + EXIT_CODES, no_args_is_help=True, add_completion=False, cls=_Commands)
 out = Console()
 err = Console(stderr=True)
 
@@ -77,8 +112,20 @@ def _interactive() -> bool:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped: messages quote patterns like ^[a-z0-9_]+$, which Rich would take for markup and drop. Not wrapped:
+    # one line, whole paths, for logs and grep.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _os_failure(exc: OSError, db: Path) -> str:
+    """One line for a file system error (read-only disk, permissions, a file where a folder should be)."""
+    where = exc.filename if exc.filename is not None else db
+    return f"{where}: {exc.strerror or exc}"
 
 
 def _check_inputs(sources: Path, replay: Path | None) -> None:
@@ -101,7 +148,7 @@ def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport, imported lazi
     out.print(table)
     for s in report.sources:
         for message in s.errors[:20]:
-            err.print(f"[yellow]{s.source_id}:[/] {message}", highlight=False)
+            err.print(f"[yellow]{escape(s.source_id)}:[/] {escape(str(message))}", highlight=False)
 
 
 def _print_marts(db: Path) -> None:
@@ -116,24 +163,71 @@ def _print_marts(db: Path) -> None:
         tables = [f"{name} {con.execute(f'select count(*) from marts.{name}').fetchone()[0]}"
                   for name, is_view in relations if not is_view]
         views = [name for name, is_view in relations if is_view]
-        out.print("marts: " + ", ".join(tables) + (f"; views: {', '.join(views)}" if views else ""))
+        out.print(escape("marts: " + ", ".join(tables) + (f"; views: {', '.join(views)}" if views else "")))
     finally:
         con.close()
 
 
 @contextlib.contextmanager
 def _writing_run(db: Path) -> Iterator[None]:
-    """Hold the warehouse's writer lock, then start Prefect's API and import the pipeline while it boots."""
+    """Hold the warehouse's writer lock, then start Prefect's API and import the pipeline while it boots.
+
+    SIGTERM (kill, systemd, docker stop) stops the run as Ctrl-C does: KeyboardInterrupt. A run stopped either
+    way has its ledger rows marked `interrupted` at once, while the lock is still held (so they are this run's
+    or a dead run's, never another live run's); the caller reports the stop (_interrupted).
+    """
     # The lock comes first: a waiting run should not also start (and contend for) a Prefect server.
-    with writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
+    with _sigterm_interrupts(), writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
         # Imported here, while the server boots, not after it answers; Prefect imports fastapi.encoders (0.2 s)
         # to send the first flow's parameters.
         import fastapi.encoders  # noqa: F401
+        from prefect.exceptions import TerminationSignal  # what Prefect's SIGTERM handler raises while a flow runs
 
         import flows.pipeline  # noqa: F401
 
         with use_api(server):
-            yield
+            try:
+                yield
+            except (KeyboardInterrupt, TerminationSignal):
+                _mark_interrupted(db)
+                raise KeyboardInterrupt from None
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _mark_interrupted(db: Path) -> None:
+    """Mark the runs still `running` in ops.runs as `interrupted`; a warehouse that cannot be opened now keeps
+    them for the next writing run to mark."""
+    try:
+        con = connect(db, wait=5.0)
+    except (WarehouseError, OSError, duckdb.Error):
+        return
+    try:
+        con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
+    except duckdb.Error:
+        pass
+    finally:
+        con.close()
+
+
+def _interrupted(db: Path) -> typer.Exit:
+    err.print(escape(f"stopped (Ctrl-C or SIGTERM): the run on {db} is `interrupted`; what it loaded stays, and "
+                     "the next run completes the rest"), highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool) -> None:
@@ -148,10 +242,16 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
                     report = asyncio.run(flow(sources, db, replay, refresh))
             else:
                 report = asyncio.run(flow(sources, db, replay, refresh))
+    except KeyboardInterrupt:
+        raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_os_failure(exc, db)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{db}: {_first_line(exc)}") from None
     if not STATE["quiet"]:
         _print_ingest(report)
         if build:
@@ -183,10 +283,16 @@ def build(db: DbOption = SETTINGS.db) -> None:
             from flows.pipeline import build_flow
 
             outcome = build_flow(db)
+    except KeyboardInterrupt:
+        raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (DbtBuildError, WarehouseError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_os_failure(exc, db)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{db}: {_first_line(exc)}") from None
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
     _print_marts(db)
 
@@ -201,21 +307,43 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
 
             report = reparse_flow(sources, db)
             build_flow(db)
+    except KeyboardInterrupt:
+        raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
     except (SourcesFileError, WarehouseError, DbtBuildError, ApiServerError) as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_os_failure(exc, db)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{db}: {_first_line(exc)}") from None
     _print_ingest(report)
     _print_marts(db)
+
+
+# What the sandboxed connection of `query` refuses, by the words of DuckDB's message, and why, for the user.
+_REFUSALS = (
+    (("read-only", "read only"), "the warehouse is opened read-only; writes are refused"),
+    (("disabled by configuration", "disabled through configuration"),
+     "`query` reads the warehouse only: no files (COPY ... TO, read_csv), no ATTACH, no INSTALL or LOAD"),
+    (("configuration has been locked",), "`query` cannot change settings (SET, RESET, PRAGMA)"),
+)
+
+
+def _refusal(reason: str) -> str | None:
+    return next((why for words, why in _REFUSALS if any(w in reason for w in words)), None)
 
 
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run, read-only.")], db: DbOption = SETTINGS.db,
           format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
           ) -> None:
-    """Run SQL on a read-only connection: writes are refused and change nothing."""
+    """Run SQL that only reads the warehouse: writes, files, ATTACH, extensions and settings are refused.
+
+    CSV output marks text cells that a spreadsheet would run as formulas (a leading single quote).
+    """
     try:
-        con = connect(db, read_only=True)
+        con = connect_sandboxed(db)
     except WarehouseError as exc:
         raise _fail(str(exc)) from None
     try:
@@ -224,22 +352,23 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run, read-only.")], db
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         reason = str(exc)
-        if "read-only" in reason or "read only" in reason:
-            reason = f"the warehouse is opened read-only; writes are refused ({reason.splitlines()[0]})"
+        why = _refusal(reason)
+        if why:
+            raise _fail(f"query refused on {db}: {why} ({_first_line(exc)})") from None
         raise _fail(f"query failed on {db}: {reason}") from None
     finally:
         con.close()
     if format is OutputFormat.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        write_csv(sys.stdout, columns, rows)
     elif format is OutputFormat.json:
         sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str,
                                     ensure_ascii=False, indent=2) + "\n")
     else:
-        table = Table(*columns)
+        table = Table()
+        for column in columns:
+            table.add_column(Text(column))
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))  # Text: values are not markup
         out.print(table)
 
 
@@ -248,13 +377,18 @@ def status(db: DbOption = SETTINGS.db,
            format: Annotated[OutputFormat, typer.Option("--format", help="table, or json for monitoring.")] = (
                OutputFormat.table),
            runs: Annotated[int, typer.Option("--runs", help="How many recent runs to show.")] = 5) -> None:
-    """Recent runs, each source's health, and what needs attention (exit 2 when anything does)."""
+    """Recent runs, each source's health, and what needs attention (exit 2 when anything does).
+
+    A run still marked `running` while no process holds the warehouse's writer lock was killed: it shows as
+    `interrupted` and needs attention.
+    """
     try:
         con = connect(db, read_only=True)
     except WarehouseError as exc:
         raise _fail(str(exc)) from None
     try:
-        state = warehouse_status(con, runs)
+        # Probed while the file is open: no run can commit (start or finish) until it is closed again.
+        state = warehouse_status(con, runs, writer_active=lock_held(db))
     finally:
         con.close()
     if format is OutputFormat.json:
@@ -262,19 +396,19 @@ def status(db: DbOption = SETTINGS.db,
     else:
         table = Table("run", "flow", "started", "status", "new", "updated", "errors", title="recent runs")
         for r in state["runs"]:
-            table.add_row(r["run_id"][:8], r["flow"], str(r["started_at"])[:19], r["status"],
+            table.add_row(r["run_id"][:8], Text(r["flow"]), str(r["started_at"])[:19], Text(r["status"]),
                           str(r["articles_new"] or 0), str(r["articles_updated"] or 0), str(r["errors"] or 0))
         out.print(table)
         table = Table("source", "last run", "articles", "title", "date", "body", "entity", "health",
                       title="sources (latest run)")
         share = lambda v: "" if v is None else f"{v:.0%}"  # noqa: E731
         for s in state["sources"]:
-            table.add_row(s["source_id"], str(s["finished_at"])[:19], str(s["articles"]), share(s["share_title"]),
-                          share(s["share_date"]), share(s["share_body"]), share(s["share_entity"]),
-                          "ok" if s["healthy"] else f"UNHEALTHY: {s['health_reason']}")
+            table.add_row(Text(s["source_id"]), str(s["finished_at"])[:19], str(s["articles"]),
+                          share(s["share_title"]), share(s["share_date"]), share(s["share_body"]),
+                          share(s["share_entity"]), Text("ok" if s["healthy"] else f"UNHEALTHY: {s['health_reason']}"))
         out.print(table)
         for line in state["attention"]:
-            err.print(f"[bold yellow]attention:[/] {line}", highlight=False)
+            err.print(f"[bold yellow]attention:[/] {escape(line)}", highlight=False)
     if state["attention"]:
         raise typer.Exit(2)
 

@@ -5,7 +5,6 @@ so they can run while nobody writes; the logic lives in warehouse/exports, calen
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -16,7 +15,9 @@ from typing import Annotated
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from scrapers.config import Settings
 from warehouse.db import WarehouseError, connect
@@ -42,7 +43,8 @@ class OutputFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # As in flows/cli.py: escaped (a message may quote [brackets], which Rich takes for markup), one line.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -58,7 +60,10 @@ def export(
     format: Annotated[ExportFormatOption, typer.Option("--format", help="File format.")] = ExportFormatOption.parquet,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Write every table and view of the marts schema as one Parquet or CSV file (lists as JSON in CSV)."""
+    """Write every table and view of the marts schema as one Parquet or CSV file (lists as JSON in CSV).
+
+    In CSV, text cells that a spreadsheet would run as formulas (=, +, -, @, tab, CR first) start with a single quote.
+    """
     from warehouse.exports import ExportError, ExportFormat, export_marts
 
     con = _read_only(db)
@@ -111,7 +116,11 @@ def search(
                                                "(default: ~/.cache/stadtradar/search-<hash>.duckdb).")] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Full-text search over the articles (BM25, German stemming); the warehouse is opened read-only."""
+    """Full-text search over the articles (BM25, German stemming); the warehouse is opened read-only.
+
+    CSV output marks text cells that a spreadsheet would run as formulas (a leading single quote).
+    """
+    from warehouse.exports import write_csv
     from warehouse.search import SearchError, search_articles
 
     since_day = _parse_day(since)
@@ -124,19 +133,17 @@ def search(
     columns = ["score", "published_date", "source_id", "title", "url", "article_id"]
     rows = [[round(h.score, 3), h.published_date, h.source_id, h.title, h.url, h.article_id] for h in hits]
     if format is OutputFormat.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        write_csv(sys.stdout, columns, rows)
     elif format is OutputFormat.json:
         sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str,
                                     ensure_ascii=False, indent=2) + "\n")
     elif not rows:
-        err.print(f"no article matches {query!r}", highlight=False)
+        err.print(escape(f"no article matches {query!r}"), highlight=False)
     else:
         table = Table(*columns[:4])
         table.add_column("url", overflow="fold")  # a cut URL is useless: wrap it instead
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row[:5]))
+            table.add_row(*(Text("" if v is None else str(v)) for v in row[:5]))  # titles are not markup
         out.print(table)
 
 
@@ -153,7 +160,7 @@ def docs(
         written = generate_docs(db, out_dir, lock_timeout=SETTINGS.lock_timeout)
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except DbtBuildError as exc:
+    except (DbtBuildError, WarehouseError) as exc:
         raise _fail(str(exc)) from None
     for path in written:
         typer.echo(str(path))

@@ -256,7 +256,6 @@ def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout[-3000:]
     with duckdb.connect(str(db)) as con:
         second_load(con)
-    # Copies keep the file name: dbt-duckdb's views name their catalog after it.
     (tmp_path / "raw").mkdir()
     shutil.copy(db, tmp_path / "raw" / db.name)
 

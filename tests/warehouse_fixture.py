@@ -38,7 +38,6 @@ def build_demo_warehouse(home: Path) -> Path:
         pytest.fail(f"the demo warehouse could not be built (see the first error): {_built['failed']}")
     if "db" not in _built:
         prebuilt = os.environ.get("STADTRADAR_TEST_WAREHOUSE")
-        # Same file name as the original: dbt's views name their catalog after the file's stem.
         db = home / (Path(prebuilt).name if prebuilt else "stadtradar.duckdb")
         if prebuilt:
             shutil.copyfile(prebuilt, db)

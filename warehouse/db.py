@@ -27,9 +27,12 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        check_folder(path)
         if not path.exists():
-            _create(path)
+            try:
+                _create(path)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{path}: cannot create the warehouse: {_first_line(exc)}") from None
     con = _open(path, read_only, wait)
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
@@ -43,6 +46,53 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     return con
 
 
+def check_folder(db: Path) -> None:
+    """Refuse a warehouse path whose folder is missing (or is a file): a mistyped --db must not create
+    directories and crawl into them. Only the folder of the built-in default (warehouse/ in the project) is
+    created when missing."""
+    from scrapers.config import Settings
+
+    folder = Path(db).absolute().parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise WarehouseError(f"{db}: {folder} is not a folder")
+    if folder != Path(Settings.model_fields["db"].default).absolute().parent:
+        raise WarehouseError(f"{db}: the folder {folder} does not exist (create it first, or check --db)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"{db}: cannot create the folder {folder}: {exc.strerror or exc}") from None
+
+
+# What a connection running SQL or text typed by a user may not do: read or write files (COPY ... TO, EXPORT
+# DATABASE, read_csv, ATTACH another warehouse), install or load extensions (INSTALL reaches for the network),
+# scan Python objects by name, or change any of this (SET, RESET, PRAGMA). A read-only open alone refuses only
+# writes to the warehouse itself; COPY ... TO could still replace the file. DuckDB applies lock_configuration
+# after the others, and spills large sorts to its own temp folder regardless.
+SANDBOX_SETTINGS: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,
+}
+
+
+def connect_sandboxed(path: Path, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only for SQL a user typed: it reads the warehouse and nothing else (see
+    SANDBOX_SETTINGS). The settings are given when the file is opened, not SET afterwards: SET would change
+    them for every other connection of this process to the same file."""
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
+    return _open(path, True, wait, SANDBOX_SETTINGS)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 # Files this process has brought to the current schema. A run opens the warehouse for every batch; applying
 # the schema each time cost half of an open. A replaced or re-created file has another identity.
 _CURRENT_FILES: set[tuple[str, int, int]] = set()
@@ -53,11 +103,12 @@ def _file_identity(path: Path) -> tuple[str, int, int]:
     return str(path.resolve()), stat.st_dev, stat.st_ino
 
 
-def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def _open(path: Path, read_only: bool, wait: float,
+          extra: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=_settings())
+            return duckdb.connect(str(path), read_only=read_only, config={**_settings(), **(extra or {})})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 mode = "read-only" if read_only else "for writing"

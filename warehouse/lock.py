@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from warehouse.db import WarehouseError, check_folder
+
 
 class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse; the message says which file and how long we waited."""
@@ -19,8 +21,37 @@ _guard = threading.Lock()
 
 
 def lock_path(db: Path) -> Path:
-    """The lock file of a warehouse: `<db>.lock` beside it."""
-    return Path(db).resolve().with_name(Path(db).name + ".lock")
+    """The lock file of a warehouse: `<db>.lock` beside the file itself. Symlinks are resolved first, so every
+    name of one warehouse (a symlink, a relative path) shares one lock."""
+    resolved = Path(db).resolve()
+    return resolved.with_name(resolved.name + ".lock")
+
+
+def lock_held(db: Path) -> bool:
+    """Whether a writing run holds the warehouse's lock right now; never waits, never creates the lock file.
+
+    The probe takes a shared lock for an instant, which a run asking for the lock at that moment retries. When
+    the lock file cannot be opened, nobody can be ruled out: that counts as held.
+    """
+    path = lock_path(db)
+    with _guard:
+        if str(path) in _held:
+            return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # no writing run ever took it: a run takes it before it writes anything
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -41,8 +72,11 @@ def writer_lock(db: Path, timeout: float) -> Iterator[None]:
             with _guard:
                 _held[key] -= 1
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    check_folder(db)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WarehouseError(f"{path}: cannot open the warehouse's lock file: {exc.strerror or exc}") from None
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -151,6 +151,9 @@ def _write_index(db: Path, index: Path, fingerprint: str) -> None:
 def ensure_index(db: Path, index: Path | None = None) -> tuple[Path, bool]:
     """Make sure index holds a search index of the warehouse's current articles; return (index, rebuilt)."""
     index = Path(index) if index else default_index_path(db)
+    if index.exists() and Path(db).exists() and index.samefile(db):
+        # A rebuild replaces the index file: here that would replace the warehouse with a search index.
+        raise SearchError(f"--index {index} is the warehouse itself; give a file of its own for the search index")
     with duckdb.connect(":memory:") as con:
         _attach_warehouse(con, db)
         fingerprint = _fingerprint(con)
@@ -214,5 +217,11 @@ def search_articles(db: Path, query: str, city: str | None = None, since: dt.dat
     else:
         load_fts(con)
         _attach_warehouse(con, db)
+    # The query's words and the city only ever reach the SQL as bound parameters; all the same, once fts is
+    # loaded and the warehouse attached, this connection has no business with files, extensions or settings.
+    # SET, not connect-time settings as for `query`: LOAD fts needs file access first. (SET applies to the
+    # whole index file's instance in this process; a search opens and closes its own.)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
     with con:
         return run_search(con, " ".join(terms), city=city, since=since, limit=limit)

@@ -12,8 +12,14 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5) -> dict[str, Any]:
-    """Last runs, the latest state of every source, and whether anything needs attention."""
+def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_active: bool = True) -> dict[str, Any]:
+    """Last runs, the latest state of every source, and whether anything needs attention.
+
+    writer_active: whether a process holds the warehouse's writer lock (warehouse.lock.lock_held), probed
+    while con is open, so no run can have finished in between. Without one, a run still marked `running` died
+    (killed, power loss) before it could say so: it is reported `interrupted` and needs attention; the next
+    writing run marks it so in ops.runs.
+    """
     last_runs = _rows(con, """
         select run_id, flow, started_at, finished_at, status, sources_ok, sources_failed, pages_fetched,
                articles_new, articles_updated, articles_unchanged, errors
@@ -24,8 +30,19 @@ def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5) -> dict[str,
         from ops.source_runs
         qualify row_number() over (partition by source_id order by finished_at desc) = 1
         order by source_id""")
-    latest = last_runs[0] if last_runs else None
     attention = [f"source {s['source_id']}: {s['health_reason'] or 'failed'}" for s in sources if not s["healthy"]]
-    if latest is not None and latest["status"] not in ("ok", "running"):
-        attention.append(f"last run {latest['run_id']} ended {latest['status']} with {latest['errors']} error(s)")
+    dead: set[str] = set()
+    if not writer_active:
+        for run in _rows(con, "select run_id, flow, started_at from ops.runs where status = 'running' "
+                              "order by started_at desc"):
+            dead.add(run["run_id"])
+            attention.append(f"run {run['run_id']} ({run['flow']}, started {str(run['started_at'])[:19]}) was "
+                             "interrupted: still marked running, but no process holds the warehouse")
+        for run in last_runs:
+            if run["run_id"] in dead:
+                run["status"] = "interrupted"
+    latest = last_runs[0] if last_runs else None
+    if latest is not None and latest["run_id"] not in dead and latest["status"] not in ("ok", "running"):
+        attention.append(f"last run {latest['run_id']} ended {latest['status']} with {latest['errors'] or 0} "
+                         "error(s)")
     return {"runs": last_runs, "sources": sources, "attention": attention, "healthy": not attention}
