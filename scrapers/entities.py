@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import bisect
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scrapers import gazetteer as gz
-from scrapers.dates import find_dates, find_times
+from scrapers.dates import DateSpan, find_dates, find_times
 from scrapers.gazetteer import Gazetteer, norm_key
 from scrapers.records import ArticleRecord, City, CityMention, EventRecord, ProgrammeMention
 
@@ -288,6 +290,10 @@ def _lookup(key: str, surface: str, start: int, end: int, text: str, gazetteer: 
     return _Candidate(city, surface, start, end, kind, strong, titled, common)
 
 
+_LIST_JOINER = re.compile(r"\s*(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?")
+_LIST_JOINER_COMMON = re.compile(r"\s*(,|und|oder|sowie|&|/)\s*")
+
+
 def find_cities(text: str, gazetteer: Gazetteer | None = None) -> list[CityMention]:
     """Cities referred to as places in `text`: one mention per city, at its first occurrence.
 
@@ -322,22 +328,25 @@ def find_cities(text: str, gazetteer: Gazetteer | None = None) -> list[CityMenti
         return c.strong or counts[c.city.city_id] >= 2
 
     accepted = [plain_ok(c) for c in resolved]
-    # Lists spread acceptance: "von Aalen bis Zwönitz", "Castrop-Rauxel und Schwerte".
-    changed = True
-    while changed:
-        changed = False
-        for k, c in enumerate(resolved):
-            # An everyday word joins a list only as a big city ("Essen und Oberhausen", not "Essen und Wald").
-            if accepted[k] or (c.common and (c.city.population < 100_000 or c.kind != "name")):
+    # Lists spread acceptance: "von Aalen bis Zwönitz", "Castrop-Rauxel und Schwerte". From each accepted
+    # name to its neighbours, each name once: a long list accepted from its far end costs one pass, not one
+    # pass per name.
+    spreading = [j for j, ok in enumerate(accepted) if ok and not resolved[j].common]
+    while spreading:
+        j = spreading.pop()
+        for k in (j - 1, j + 1):
+            if not 0 <= k < len(resolved) or accepted[k]:
                 continue
-            for j in (k - 1, k + 1):
-                if 0 <= j < len(resolved) and accepted[j] and not resolved[j].common:
-                    a, b = (resolved[j], c) if j < k else (c, resolved[j])
-                    joiner = r"\s*(,|und|oder|sowie|&|/)\s*" if c.common else \
-                        r"\s*(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?"
-                    if re.fullmatch(joiner, text[a.end:b.start]):
-                        accepted[k] = changed = True
-                        break
+            c = resolved[k]
+            # An everyday word joins a list only as a big city ("Essen und Oberhausen", not "Essen und Wald").
+            if c.common and (c.city.population < 100_000 or c.kind != "name"):
+                continue
+            a, b = (resolved[j], c) if j < k else (c, resolved[j])
+            joiner = _LIST_JOINER_COMMON if c.common else _LIST_JOINER
+            if joiner.fullmatch(text, a.end, b.start):
+                accepted[k] = True
+                if not c.common:
+                    spreading.append(k)
     mentions: dict[str, CityMention] = {}
     for ok, c in zip(accepted, resolved, strict=True):
         if not ok or c.city.city_id in mentions:
@@ -539,8 +548,10 @@ _DISCOVER = [
     re.compile(r"(?:EU-Projekt|EU-Förderprojekt|EU-Forschungsprojekt|Horizon-Europe-Projekt)(?:s|es|e|en)?\s+"
                r"((?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)(?:\s(?:for|4|of)\s[A-Z][A-Za-z]*)?"
                r"(?:\s(?:und|sowie)\s(?:[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*))*)"),
-    re.compile(r"((?:[A-ZÄÖÜ][\w-]*\s){0,4}[A-ZÄÖÜ][\w-]*(?:programm|Programm|[Ii]nitiative|Challenge|Mission|"
-               r"[Ww]ettbewerb|[Ff]onds))(?:es|s)?\s+\(([A-Z][A-Za-z]{1,7})\)"),
+    # A name starts where a word starts: tried at every capital inside a long word instead, the pattern would
+    # scan the rest of the word from each one (minutes on a page with a long run of letters).
+    re.compile(r"(?<![\w-])((?:[A-ZÄÖÜ][\w-]*\s){0,4}[A-ZÄÖÜ][\w-]*(?:programm|Programm|[Ii]nitiative|Challenge|"
+               r"Mission|[Ww]ettbewerb|[Ff]onds))(?:es|s)?\s+\(([A-Z][A-Za-z]{1,7})\)"),
 ]
 
 
@@ -876,6 +887,70 @@ def _pick_year(date: dt.date, end: dt.date | None, reference: dt.date, sentence:
     return min(options, key=lambda o: abs((o[0] - reference).days))
 
 
+# A stretch of text this long without a sentence break is no sentence (a page without full stops): each of its
+# dates is read with _DATE_CONTEXT characters either side instead. The longest sentence on the 354 real pages of
+# ../shared/realworld has about 1,050 characters, 99 in 100 have under 350.
+_LONGEST_SENTENCE = 1500
+_DATE_CONTEXT = 600
+_LONGEST_DATE = 100  # "Mittwoch, 18. November 2025 bis Donnerstag, 2. Dezember 2026" and then some
+# More dated mentions than this in the sentences with event words is a calendar dump or a hostile page, not an
+# article (real ones have up to about 50): the first ones give its events, and the cost of a page stays bounded.
+_MAX_EVENT_DATES = 300
+
+
+def _dated_clauses(sentence: str, reference: dt.date | None, words: list[re.Match[str]], find_words: bool
+                   ) -> Iterator[tuple[DateSpan, str, int, list[re.Match[str]]]]:
+    """(date, clause, offset of the clause in the sentence, event words of the clause) for each date of the
+    sentence, in order. The clause is the sentence with its `words`; in an over-long one, the text around the
+    date, with its event words when `find_words`. Read lazily: the caller may stop early."""
+    if len(sentence) <= _LONGEST_SENTENCE:
+        for span in find_dates(sentence, reference):
+            yield span, sentence, 0, words
+        return
+    for span in _dates_piecewise(sentence, reference):
+        at, until = _window(sentence, span.start, span.end, _DATE_CONTEXT)
+        clause = sentence[at:until]
+        yield (dataclasses.replace(span, start=span.start - at, end=span.end - at), clause, at,
+               _event_words(clause) if find_words else [])
+
+
+def _dates_piecewise(text: str, reference: dt.date | None) -> Iterator[DateSpan]:
+    """find_dates over a long text, one piece of about _LONGEST_SENTENCE characters at a time: the same dates
+    (a piece reads on far enough to finish a date that starts in it), at a cost that grows with the length of
+    the text no faster than the text itself, and only as far as the caller reads."""
+    piece, done_until = 0, 0
+    while piece < len(text):
+        end = piece + _LONGEST_SENTENCE
+        if end >= len(text):
+            end = len(text)
+        else:
+            # Pieces meet at a space, where the look-behinds of the date patterns see what they would in the
+            # whole text; a stretch without one is cut where it is.
+            space = text.find(" ", end, end + _LONGEST_DATE)
+            end = space if space != -1 else end
+        for span in find_dates(text[piece:min(len(text), end + _LONGEST_DATE)], reference):
+            start = span.start + piece
+            if start >= end:
+                break  # the next piece reads it
+            if start >= done_until:  # not the tail of a date the piece before finished
+                done_until = span.end + piece
+                yield dataclasses.replace(span, start=start, end=done_until)
+        piece = end + 1 if text[end:end + 1] == " " else end
+
+
+def _window(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
+    """Bounds of the text around text[start:end], `reach` characters either side, cut at spaces so that no
+    word is cut short (a cut-off "Neustadt" must not be read as "Stadt")."""
+    lo, hi = max(0, start - reach), min(len(text), end + reach)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else start
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else end
+    return lo, hi
+
+
 def find_events(article: ArticleRecord, cities: list[CityMention],
                 publisher_city_id: str | None = None) -> list[EventRecord]:
     """Dated events in an article: a date in a sentence with an event word (or right after a title that
@@ -903,7 +978,9 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     # The article's main city: the one in its title, else the first one named, else the publisher's.
     main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)
                  or publisher_city_id)
-    title_has_event = bool(_first_event_word(article.title or ""))
+    title_word = _first_event_word(article.title or "")
+    title_has_event = title_word is not None
+    title_name = _event_name(article.title, title_word) if title_word else None
     events: dict[tuple[dt.date, str | None], EventRecord] = {}
 
     @functools.cache
@@ -942,14 +1019,11 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in _DETAIL_TIME_KEYS
                                          for t in find_times(v)][:1]
-        title_word = _first_event_word(article.title or "")
-        name = _event_name(sentence, word) if word else (
-            _event_name(article.title, title_word) if title_word else sentence[:80])
-        if word and title_word and len(name.split()) == 1:
-            # A bare "Webinar" in the text: the title often names the event in full.
-            titled = _event_name(article.title, title_word)
-            if event_type(titled) == event_type(name) and len(titled) > len(name):
-                name = titled
+        name = _event_name(sentence, word) if word else (title_name if title_name is not None else sentence[:80])
+        # A bare "Webinar" in the text: the title often names the event in full.
+        if (word and title_name is not None and len(name.split()) == 1
+                and event_type(title_name) == event_type(name) and len(title_name) > len(name)):
+            name = title_name
         venue = detail_venue
         if venue is None:
             vm = next((v for v in _VENUE.finditer(sentence) if _VENUE_HEADS.search(v.group(1))
@@ -973,39 +1047,45 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     sentences = _sentences(text)
     # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
     stems = _stem_positions(text)
+    dates_read = 0
     for s_start, s_end in sentences:
         sentence = text[s_start:s_end]
         lo = bisect.bisect_left(stems, s_start)
         has_stem = lo < len(stems) and stems[lo] < s_end
-        words = _event_words(sentence) if has_stem else []
-        if not words and not (title_has_event and _AM_DATE.search(sentence)):
+        overlong = len(sentence) > _LONGEST_SENTENCE  # read clause by clause below, its stems tell enough here
+        words = _event_words(sentence) if has_stem and not overlong else []
+        if not (words or (overlong and has_stem)) and not (title_has_event and _AM_DATE.search(sentence)):
             continue  # no event word, no event: most sentences end here, before any date parsing
-        for span in find_dates(sentence, reference):
-            before = sentence[:span.start]
+        for span, clause, at, clause_words in _dated_clauses(sentence, reference, words, overlong and has_stem):
+            dates_read += 1
+            if dates_read > _MAX_EVENT_DATES:
+                break
+            before = clause[:span.start]
             if _NOT_EVENT_BEFORE.search(before) or _DEADLINE_BEFORE.search(before[-80:]):
                 continue
-            if _DEADLINE_AFTER.match(sentence[span.end:span.end + 60]):
+            if _DEADLINE_AFTER.match(clause[span.end:span.end + 60]):
                 continue
             # "14.08.2025 — ..." opening a paragraph is the publication date.
-            if not before.strip() and re.match(r"\s*[—–-]", sentence[span.end:]):
+            if not before.strip() and re.match(r"\s*[—–-]", clause[span.end:]):
                 continue
             date, end_date = span.date, span.end_date
             if not span.has_year and reference is not None:
-                date, end_date = _pick_year(date, end_date, reference, sentence)
-            if words:
-                word = min(words, key=lambda w: abs(w.start() - span.start))
-                add(date, end_date, sentence, s_start, s_start + span.start, word)
+                date, end_date = _pick_year(date, end_date, reference, clause)
+            if clause_words:
+                word = min(clause_words, key=lambda w: abs(w.start() - span.start))
+                add(date, end_date, clause, s_start + at, s_start + at + span.start, word)
             elif title_has_event and re.search(r"(^|\b)(Am|am|Vom|vom)\s*$", before[-12:]):
-                add(date, end_date, sentence, s_start, s_start + span.start, None)
+                add(date, end_date, clause, s_start + at, s_start + at + span.start, None)
+        if dates_read > _MAX_EVENT_DATES:
+            break
     # A details block ("Datum: 24. September 2025", "Veranstaltungsort: ...") describes the event itself.
     for k, v in details.items():
         if k.strip().casefold().rstrip(":") in _DETAIL_DATE_KEYS:
             spans = find_dates(v, reference)
             if spans:
-                word = _first_event_word(article.title or "")
                 sentence = f"{article.title}. {v}"
                 date, end_date = spans[0].date, spans[0].end_date
                 if not spans[0].has_year and reference is not None:
                     date, end_date = _pick_year(date, end_date, reference, sentence)
-                add(date, end_date, sentence, 0, 0, None if word is None else word)
+                add(date, end_date, sentence, 0, 0, title_word)
     return list(events.values())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SHINGLE = 3  # words per shingle: long enough to carry word order, short enough to survive small edits
@@ -20,12 +21,20 @@ def simhash(text: str) -> int:
     if not words:
         return 0
     shingles = [" ".join(words[i:i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))]
-    weights = [0] * 64
-    for shingle in shingles:
-        value = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    digests = [hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in shingles]
+    # A bit is set where more shingles have it than not. Counting the values of each byte first, instead of
+    # looking at 64 bits per shingle, makes long texts several times cheaper; the result is the same.
+    fingerprint = 0
+    for k in range(8):  # byte k of a big-endian digest holds bits 8 * (7 - k) and up
+        ones = [0] * 8
+        for byte, count in Counter(digest[k] for digest in digests).items():
+            for bit in range(8):
+                if byte >> bit & 1:
+                    ones[bit] += count
+        for bit in range(8):
+            if 2 * ones[bit] > len(digests):
+                fingerprint |= 1 << (8 * (7 - k) + bit)
+    return fingerprint
 
 
 def hamming(a: int, b: int) -> int:

@@ -205,6 +205,9 @@ def _in_furniture_box(line: str, boxes: list[str]) -> bool:
     return any(line == box or (len(line) >= 30 and line in box) for box in boxes)
 
 
+_REPEATED_DATELINES = 5
+
+
 def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published: dt.date | None,
                 reference: dt.date | None, modified: dt.date | None) -> tuple[list[BodyLine], dt.date | None]:
     """The body without its title, the date lines by the title and page furniture lines."""
@@ -229,11 +232,13 @@ def _clean_body(lines: list[BodyLine], title: str, teaser: str | None, published
                 and any(c.isdigit() for c in text[:80]) else None)
         if lead and lead[0] == published:
             text = text[lead[1]:].strip()
-            # Some CMS print the date prefix twice ("12.12.2025 — 12.12.2025 — Text").
-            again = leading_date(text, reference)
-            while again and again[0] == published:
-                text = text[again[1]:].strip()
+            # Some CMS print the date prefix twice ("12.12.2025 — 12.12.2025 — Text"); a few more repeats are
+            # cut too, but not thousands, each of which would copy the rest of the line.
+            for _ in range(_REPEATED_DATELINES):
                 again = leading_date(text, reference)
+                if not again or again[0] != published:
+                    break
+                text = text[again[1]:].strip()
             if not text:
                 continue
             ln = BodyLine(text, ln.pair)
