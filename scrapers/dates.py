@@ -2,10 +2,42 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["DateSpan", "TimeSpan", "find_dates", "find_times", "parse_date", "MONTHS"]
+__all__ = ["DateSpan", "TimeSpan", "find_dates", "find_times", "parse_date", "MONTHS", "FIRST_PLAUSIBLE_YEAR",
+           "LAST_PLAUSIBLE_YEAR", "is_plausible", "plausible"]
+
+logger = logging.getLogger(__name__)
+
+# The one window of dates this project believes in, for every date it reads (feeds, sitemaps, markup, text).
+# A date outside it is a placeholder ("9999-12-31", "0001-01-01"), a typing error or a misreading, never the
+# day a news page was published or an event it announces; taking it would end in dates no calendar can
+# write (a year after 9999) or in arithmetic that overflows. The parsers have no clock, so the window is
+# fixed rather than relative to today: German city portals went online in the 1990s, and 2100 leaves room
+# for any plan a page may announce.
+FIRST_PLAUSIBLE_YEAR = 1990
+LAST_PLAUSIBLE_YEAR = 2100
+
+Day = TypeVar("Day", dt.date, dt.datetime)
+
+
+def is_plausible(day: dt.date | None) -> bool:
+    """Whether a date (or timestamp) lies in the plausible window FIRST_PLAUSIBLE_YEAR..LAST_PLAUSIBLE_YEAR."""
+    return day is not None and FIRST_PLAUSIBLE_YEAR <= day.year <= LAST_PLAUSIBLE_YEAR
+
+
+def plausible(day: Day | None, origin: str) -> Day | None:
+    """`day` when it is plausible; otherwise None, with a warning naming the value and `origin` (where it was
+    read: a URL, a field)."""
+    if day is None or is_plausible(day):
+        return day
+    logger.warning("%s: %s is outside the years %d..%d and is taken as no date", origin, day.isoformat(),
+                   FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR)
+    return None
 
 
 @dataclass(frozen=True)
@@ -138,26 +170,39 @@ def _resolve(m: re.Match[str], reference: dt.date | None) -> tuple[dt.date, dt.d
         y2 = y1 + 1 if m1 is not None and m2 is not None and m2 < m1 else y1
     if m1 is None:
         return None
+    # An impossible day ("31.02.2025") is no date: never its month, never the day it would roll over to.
     start = _make(y1, m1, d1)
-    if start is None:
+    if start is None or not is_plausible(start):
         return None
     if d2 is None:
         return start, None, has_year
     end = _make(y2 or y1, m2 or m1, d2)
-    if end is None or end <= start or (end - start).days > 366:
+    if end is None or not is_plausible(end) or end <= start or (end - start).days > 366:
         return None
     return start, end, has_year
+
+
+@functools.lru_cache(maxsize=64)
+def _ignore_reference(reference: dt.date) -> None:
+    """Warn once per value: find_dates runs on every line of a page, always with the same reference."""
+    logger.warning("reference date %s is outside the years %d..%d: dates written without a year are skipped",
+                   reference.isoformat(), FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR)
 
 
 def find_dates(text: str, reference: dt.date | None = None) -> list[DateSpan]:
     """Every date or date range in `text`, in order of appearance.
 
     Dates written without a year ("4. Dezember", "26.02.") take the year of `reference`; without
-    a reference they are skipped. Month-only mentions ("September 2025"), ordinals ("23.
-    Regionalkonferenz") and year spans ("2023/2024") are not dates.
+    a plausible reference they are skipped. Month-only mentions ("September 2025"), ordinals ("23.
+    Regionalkonferenz"), year spans ("2023/2024"), impossible days ("31.02.2025") and dates outside the
+    plausible window (history such as "9. November 1989") are not dates. Prose is no date field, so what
+    it does not yield is skipped quietly; only an implausible `reference` is warned about.
     """
     if not text:
         return []
+    if reference is not None and not is_plausible(reference):
+        _ignore_reference(reference)
+        reference = None
     candidates: list[DateSpan] = []
     for _name, rx in _COMPILED:
         for m in rx.finditer(text):

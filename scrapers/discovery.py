@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_tz
 
 import feedparser
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from scrapers.dates import FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR, is_plausible
 from scrapers.urls import canonicalize
+
+logger = logging.getLogger(__name__)
 
 
 class DiscoveryError(ValueError):
@@ -30,23 +37,98 @@ class DiscoveredLink:
     url: str
     published: dt.date | None = None  # feed pubDate / sitemap lastmod, a hint for extraction and incremental runs
     via: str = ""  # feed | sitemap | listing
+    # The entry's updated (else published) time or the sitemap lastmod, to the second, in naive UTC; None when
+    # the document gives a day without a time. Lets an incremental run refetch a page changed later on the
+    # day it was last fetched.
+    updated_at: dt.datetime | None = None
+
+
+class _Rejected:
+    """The dates of one discovery document taken as no date: one warning per document, not one per entry (a
+    CMS that writes "0001-01-01" writes it into every entry)."""
+
+    def __init__(self, document_url: str, field: str):
+        self.document_url, self.field = document_url, field
+        self.examples: list[tuple[str, str]] = []
+        self.count = 0
+
+    def add(self, value: str, link: str) -> None:
+        self.count += 1
+        if len(self.examples) < 3:
+            self.examples.append((value, link))
+
+    def report(self) -> None:
+        if self.count:
+            examples = ", ".join(f"{value!r} for {link}" for value, link in self.examples)
+            logger.warning("%s: %d %s value(s) taken as no date (impossible, unreadable or outside the years "
+                           "%d..%d): %s%s", self.document_url, self.count, self.field, FIRST_PLAUSIBLE_YEAR,
+                           LAST_PLAUSIBLE_YEAR, examples, " ..." if self.count > len(self.examples) else "")
+
+
+_ISO_DAY = re.compile(r"\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+
+
+def _written_day(raw: str) -> tuple[int, int, int] | None:
+    """The (year, month, day) a feed date spells out (ISO 8601 or RFC 822), not yet checked."""
+    m = _ISO_DAY.match(raw)
+    if m:
+        return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    fields = parsedate_tz(raw)
+    return (fields[0], fields[1], fields[2]) if fields else None
+
+
+def _feed_time(raw: str | None, stamp: time.struct_time | None) -> dt.datetime | None:
+    """A feed date as naive UTC, or None when it is unreadable, impossible or implausible.
+
+    feedparser rolls an impossible day over ("2025-02-31" becomes 3 March) and moves a time near the end of
+    9999 into the year 10000 when it applies the zone offset, so the day as written is checked first and the
+    normalised value is built with care.
+    """
+    written = _written_day(raw) if raw else None
+    if written is not None:
+        try:
+            dt.date(*written)
+        except (ValueError, OverflowError):
+            return None
+    if stamp is None:
+        return None
+    try:
+        moment = dt.datetime(*stamp[:6])  # feedparser normalises to UTC
+    except (ValueError, OverflowError):
+        return None
+    return moment if is_plausible(moment) else None
 
 
 def parse_feed(text: str, url: str) -> list[DiscoveredLink]:
-    """Article links of an RSS or Atom feed, with their publication dates."""
+    """Article links of an RSS or Atom feed, with their publication days and update times."""
     parsed = feedparser.parse(text)
     if parsed.bozo and not parsed.entries:
         raise DiscoveryError(f"{url}: not a readable RSS/Atom feed ({parsed.get('bozo_exception')})")
+    rejected = _Rejected(url, "pubDate/published/updated")
     links = []
     for entry in parsed.entries:
         href = entry.get("link")
-        if not href:
+        target = _absolute(href, url) if href else None
+        if target is None:
             continue
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = dt.date(*stamp[:3]) if stamp else None  # feedparser normalises to UTC
-        target = _absolute(href, url)
-        if target is not None:
-            links.append(DiscoveredLink(target, published, "feed"))
+        times: dict[str, dt.datetime | None] = {}
+        with_clock: set[str] = set()
+        for field in ("published", "updated"):
+            # dict.get: feedparser's own get answers "updated" with the published date when there is none.
+            raw, stamp = dict.get(entry, field), dict.get(entry, f"{field}_parsed")
+            if not raw and not stamp:
+                continue
+            times[field] = _feed_time(raw, stamp)
+            if times[field] is None:
+                rejected.add(str(raw), target)
+            elif not raw or _CLOCK.search(raw):
+                with_clock.add(field)
+        published = times.get("published") or times.get("updated")
+        latest_field = "updated" if times.get("updated") else "published"
+        updated_at = times.get(latest_field) if latest_field in with_clock else None
+        links.append(DiscoveredLink(target, published.date() if published else None, "feed", updated_at))
+    rejected.report()
     return links
 
 
@@ -62,6 +144,7 @@ def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]
         raise DiscoveryError(f"{url}: not a readable sitemap ({exc})") from None
     links: list[DiscoveredLink] = []
     children: list[str] = []
+    rejected = _Rejected(url, "lastmod")
     for node in root:
         if not isinstance(node.tag, str):
             continue
@@ -72,14 +155,41 @@ def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]
         if _local(root.tag) == "sitemapindex":
             children.append(loc)
             continue
-        lastmod = None
-        if fields.get("lastmod"):
-            try:
-                lastmod = dt.date.fromisoformat(fields["lastmod"][:10])
-            except ValueError:
-                lastmod = None
-        links.append(DiscoveredLink(loc, lastmod, "sitemap"))
+        lastmod, updated_at, refused = _lastmod(fields.get("lastmod"))
+        if refused:
+            rejected.add(fields["lastmod"], loc)
+        links.append(DiscoveredLink(loc, lastmod, "sitemap", updated_at))
+    rejected.report()
     return links, children
+
+
+def _lastmod(value: str | None) -> tuple[dt.date | None, dt.datetime | None, bool]:
+    """The day of a W3C-datetime lastmod as written, its time as naive UTC when it gives one, and whether a
+    written day was refused (impossible or implausible). A coarser lastmod ("2025-03") gives no day.
+
+    A time without a zone offset (against the W3C profile, but common) is taken as UTC: if it was meant as
+    German time, the page looks changed an hour or two later than it was and is fetched once more rather than
+    missed.
+    """
+    m = _ISO_DAY.match(value or "")
+    if not m:
+        return None, None, False
+    try:
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except (ValueError, OverflowError):
+        return None, None, True
+    if not is_plausible(day):
+        return None, None, True
+    rest = value[m.end():]
+    if not _CLOCK.search(rest):
+        return day, None, False
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return day, None, False  # a time we cannot read costs only the time of day
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return day, moment, False
 
 
 def parse_listing(

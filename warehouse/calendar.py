@@ -10,10 +10,17 @@ How events become VEVENTs:
   DTSTAMP = the time of the export (UTC).
 - LOCATION: "Online" for online events, else venue, address and city name, each left out when an earlier part
   already contains it; URL: the reporting article; DESCRIPTION: article title, source and publication day.
+- An event starting outside the plausible years (scrapers.dates, 1990..2100) is left out with a warning: such
+  a date is a misreading, and one near 9999 cannot even be written (its DTEND or its time zone rules would
+  fall after the year 9999). An end day outside them is taken as no end day. One bad event never costs the
+  file, and the file is replaced whole or not at all.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +28,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import icalendar
+
+from scrapers.dates import FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR, is_plausible
+
+logger = logging.getLogger(__name__)
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
 DEFAULT_DURATION = dt.timedelta(hours=2)
@@ -70,17 +81,67 @@ def read_events(con: duckdb.DuckDBPyConnection, upcoming_from: dt.date | None = 
         raise LookupError("marts.events does not exist (run `stadtradar run` or `stadtradar build` first)")
     optional = ", ".join(f"e.{c}" if c in columns else f"null as {c}" for c in ("address", "event_type", "is_online",
                                                                             "city_name"))
-    sql = f"""
-        select e.event_id, e.name, e.start_date, e.end_date, e.start_time, e.end_time, e.venue, {optional},
-               a.url, a.title as article_title, a.source_id, a.published_date
+    upcoming = "and coalesce(e.end_date, e.start_date) >= ?" if upcoming_from else ""
+    params = [upcoming_from] if upcoming_from else []
+    # Only the ids of the events left out: DuckDB holds years past 9999, which Python cannot read.
+    left_out = con.execute(f"""
+        select e.event_id, a.url, cast(e.start_date as varchar)
         from marts.events e
         left join marts.articles a on a.article_id = e.article_id
-        where e.start_date is not null {"and coalesce(e.end_date, e.start_date) >= ?" if upcoming_from else ""}
+        where e.start_date is not null and not {_sql_plausible("e.start_date")} {upcoming}
+        order by e.event_id
+    """, params).fetchall()
+    for event_id, url, start in left_out:
+        _warn_left_out(event_id, url, start)
+    sql = f"""
+        select e.event_id, e.name, e.start_date,
+               case when {_sql_plausible("e.end_date")} then e.end_date end as end_date,
+               e.start_time, e.end_time, e.venue, {optional},
+               a.url, a.title as article_title, a.source_id,
+               case when {_sql_plausible("a.published_date")} then a.published_date end as published_date,
+               case when e.end_date is not null and not {_sql_plausible("e.end_date")}
+                    then cast(e.end_date as varchar) end as implausible_end
+        from marts.events e
+        left join marts.articles a on a.article_id = e.article_id
+        where e.start_date is not null and {_sql_plausible("e.start_date")} {upcoming}
         order by e.start_date, e.start_time nulls first, e.event_id
     """
-    cursor = con.execute(sql, [upcoming_from] if upcoming_from else [])
+    cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [EventRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    rows = []
+    for values in cursor.fetchall():
+        fields = dict(zip(names, values, strict=True))
+        implausible_end = fields.pop("implausible_end")
+        if implausible_end is not None:
+            _warn_no_end(fields["event_id"], fields["url"], implausible_end)
+        rows.append(EventRow(**fields))
+    return rows
+
+
+def _sql_plausible(column: str) -> str:
+    return f"coalesce(year({column}) between {FIRST_PLAUSIBLE_YEAR} and {LAST_PLAUSIBLE_YEAR}, false)"
+
+
+def _warn_left_out(event_id: str, url: str | None, start: str) -> None:
+    logger.warning("event %s (%s) starts on %s, outside the years %d..%d, and is left out of the calendar",
+                   event_id, url or "no article", start, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR)
+
+
+def _warn_no_end(event_id: str, url: str | None, end: str) -> None:
+    logger.warning("event %s (%s): end day %s is outside the years %d..%d and is taken as no end day",
+                   event_id, url or "no article", end, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR)
+
+
+def _writable(row: EventRow) -> EventRow | None:
+    """The row as the calendar writes it (the module docstring): None when its start is implausible, without an
+    implausible end day."""
+    if not is_plausible(row.start_date):
+        _warn_left_out(row.event_id, row.url, row.start_date.isoformat())
+        return None
+    if row.end_date is not None and not is_plausible(row.end_date):
+        _warn_no_end(row.event_id, row.url, row.end_date.isoformat())
+        return dataclasses.replace(row, end_date=None)
+    return row
 
 
 def event_times(row: EventRow) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
@@ -152,25 +213,44 @@ def build_calendar(rows: Iterable[EventRow], stamp: dt.datetime | None = None) -
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Stadtradar events")
-    rows = list(rows)
+    written: list[EventRow] = []
     for row in rows:
-        calendar.add_component(to_vevent(row, stamp))
-    if any(row.start_time is not None for row in rows):
+        row = _writable(row)
+        if row is None:
+            continue
+        try:
+            event = to_vevent(row, stamp)
+        except (ValueError, OverflowError) as exc:  # a date or time icalendar cannot write: this event only
+            logger.warning("event %s (%s) cannot be written (%s: %s) and is left out of the calendar",
+                           row.event_id, row.url or "no article", type(exc).__name__, exc)
+            continue
+        calendar.add_component(event)
+        written.append(row)
+    if any(row.start_time is not None for row in written):
         # Transitions only for the years the events span, not 1970-2038: keeps the file small.
-        first = min(row.start_date for row in rows)
-        last = max(row.end_date or row.start_date for row in rows)
+        first = min(row.start_date for row in written)
+        last = max(row.end_date or row.start_date for row in written)
         calendar.add_missing_timezones(first_date=dt.date(first.year - 1, 1, 1), last_date=dt.date(last.year + 2, 1, 1))
     return calendar
 
 
 def export_ics(con: duckdb.DuckDBPyConnection, out: Path, upcoming_from: dt.date | None = None,
                stamp: dt.datetime | None = None) -> int:
-    """Write the events calendar to out (atomically); return the number of VEVENTs."""
-    rows = read_events(con, upcoming_from)
-    data = build_calendar(rows, stamp).to_ical()
+    """Write the events calendar to out (atomically); return the number of VEVENTs written."""
+    calendar = build_calendar(read_events(con, upcoming_from), stamp)
+    data = calendar.to_ical()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # The whole file next to the old one, on disk before the rename: a reader sees the old calendar or the
+    # new one, never a part, even after a crash; a failed write leaves no partial file behind.
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(out)
-    return len(rows)
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return len(calendar.walk("VEVENT"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import warnings
 from collections.abc import Iterator
@@ -11,8 +12,10 @@ from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
 
-from scrapers.dates import parse_date
+from scrapers.dates import parse_date, plausible
 from scrapers.extract.markup import Element, squash, text_content
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PageMeta", "read_meta", "machine_date", "script_date"]
 
@@ -24,13 +27,13 @@ LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage"})
 _META_ATTRS = ("property", "name", "itemprop", "http-equiv")
 _ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:\D|$)")
+_OTHER_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.((?:19|20)\d{2})(?!\d)")
 # Publication dates that sites write into data layers and app state instead of JSON-LD.
 _SCRIPT_DATE = re.compile(
     r"""["']?(?:datePublished|publishDate|publishedDate|publicationDate|pubDate|published_at|publishedAt"""
     r"""|date_published|first_published_at|firstPublished|publish_date|publication_date)["']?\s*[:=]\s*"""
     r"""["']([^"'<>]{6,40})["']""")
-# Publication dates before the web or far in the future are typing errors or placeholders, not dates.
-_FIRST_YEAR, _LAST_YEAR = 1990, 2100
 
 
 @dataclass
@@ -53,13 +56,13 @@ class PageMeta:
     types: set[str] = field(default_factory=set)
 
 
-def _plausible(day: dt.date | None) -> dt.date | None:
-    return day if day is not None and _FIRST_YEAR <= day.year <= _LAST_YEAR else None
-
-
-def machine_date(value: object) -> dt.date | None:
+def machine_date(value: object, origin: str = "markup") -> dt.date | None:
     """A date written for machines: ISO 8601, RFC 2822 ("Tue, 12 Mar 2024 10:00:00 +0100"), English month
-    names ("March 12, 2024"), compact 20240312, or German ("12. März 2024"); None when it is none of them."""
+    names ("March 12, 2024"), compact 20240312, or German ("12. März 2024"); None when it is none of them.
+
+    An impossible day ("2025-02-31") or a date outside the plausible window (scrapers.dates) is no date
+    either, with a warning naming the value and `origin` (the field it was read from).
+    """
     if not isinstance(value, str):
         return None
     value = value.strip()
@@ -68,14 +71,28 @@ def machine_date(value: object) -> dt.date | None:
     m = _ISO_DATE.search(value) or _COMPACT_DATE.match(value)
     if m:
         try:
-            return _plausible(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+            return plausible(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))), origin)
         except ValueError:
+            logger.warning("%s: %r names no real day and is taken as no date", origin, value)
             return None
     german = parse_date(value)
     if german is not None:
-        return _plausible(german)
+        return german
+    # Dates the readers above refuse on purpose: placeholders such as "0001-01-01" or "9999-12-31", and
+    # day-month-years that do not exist or lie outside the plausible window. Said, since the page meant them.
+    m = _OTHER_ISO_DATE.match(value)
+    numeric = None if m else _NUMERIC_DATE.search(value)
+    if m or numeric:
+        year, month, day = m.groups() if m else reversed(numeric.groups())
+        if int(year) == int(month) == 0:
+            return None  # "0000-00-00": a CMS writing null, not a date to warn about
+        try:
+            return plausible(dt.date(int(year), int(month), int(day)), origin)
+        except ValueError:
+            logger.warning("%s: %r names no real day and is taken as no date", origin, value)
+            return None
     try:
-        return _plausible(parsedate_to_datetime(value).date())
+        return plausible(parsedate_to_datetime(value).date(), origin)
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
     if not re.search(r"[A-Za-z]{3}", value) or not re.search(r"\d", value):
@@ -83,9 +100,48 @@ def machine_date(value: object) -> dt.date | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown zone names ("CET") only cost the time of day
         try:
-            return _plausible(dateutil_parser.parse(value, ignoretz=True, fuzzy=False).date())
+            return plausible(dateutil_parser.parse(value, ignoretz=True, fuzzy=False).date(), origin)
         except (ValueError, OverflowError, TypeError):
             return None
+
+
+def _refuse_impossible_days_in_htmldate() -> None:
+    """Make htmldate take an impossible day for no date: it reads "31.02.2025" (or 2025-02-31) as 1 February
+    2025, falling back to the month when the whole date does not exist. extract._page_date asks htmldate
+    when the page states no date of its own, so this is where such a day became a publication date.
+
+    htmldate has no option for it, so its candidate generator is wrapped once, when this module is imported
+    (before any worker thread runs); if a later htmldate renames what is wrapped, nothing is wrapped and
+    tests/test_safety_dates.py fails.
+    """
+    try:
+        from htmldate import extractors
+    except ImportError:  # htmldate is an optional fallback (extract._htmldate)
+        return
+    candidates = getattr(extractors, "_date_candidates", None)
+    full_date = getattr(extractors, "YMD_PATTERN", None)
+    build_dmy = getattr(extractors, "_build_dmy", None)
+    if candidates is None or full_date is None or build_dmy is None or hasattr(candidates, "refuses_impossible"):
+        return
+
+    def whole_days_only(string: str) -> Iterator[dt.datetime | None]:
+        match = full_date.search(string)
+        if match:
+            try:
+                if match.lastgroup == "day":  # the same reading htmldate makes of the match
+                    dt.datetime(int(match.group("year")), int(match.group("month")), int(match.group("day")))
+                else:
+                    build_dmy(int(match.group("day2")), int(match.group("month2")), int(match.group("year2")))
+            except ValueError:
+                logger.warning("htmldate: %r names no real day and is taken as no date", string[:80])
+                return
+        yield from candidates(string)
+
+    whole_days_only.refuses_impossible = True  # type: ignore[attr-defined]
+    extractors._date_candidates = whole_days_only
+
+
+_refuse_impossible_days_in_htmldate()
 
 
 def _json_ld_objects(doc: Element) -> Iterator[dict]:
@@ -169,9 +225,9 @@ def read_meta(doc: Element) -> PageMeta:
         if obj.get("headline") and isinstance(obj["headline"], str) and (is_article or not meta.headline):
             meta.headline = squash(obj["headline"]) or meta.headline
         if obj.get("datePublished") and (is_article or not meta.published):
-            meta.published = machine_date(obj.get("datePublished")) or meta.published
+            meta.published = machine_date(obj.get("datePublished"), "JSON-LD datePublished") or meta.published
         if obj.get("dateModified") and (is_article or not meta.modified):
-            meta.modified = machine_date(obj.get("dateModified")) or meta.modified
+            meta.modified = machine_date(obj.get("dateModified"), "JSON-LD dateModified") or meta.modified
         meta.author = meta.author or _ld_name(obj.get("author"))
         if isinstance(obj.get("inLanguage"), str):
             meta.language = meta.language or obj["inLanguage"]
@@ -181,9 +237,10 @@ def read_meta(doc: Element) -> PageMeta:
     meta.published = meta.published or machine_date(tags.content(
         "article:published_time", "og:published_time", "datepublished", "dc.date.issued", "dcterms.issued",
         "dc.date", "dcterms.date", "date", "publish-date", "pubdate", "publishdate", "parsely-pub-date",
-        "sailthru.date"))
+        "sailthru.date"), "<meta> publication date")
     meta.modified = meta.modified or machine_date(tags.content(
-        "article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified"))
+        "article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified"),
+        "<meta> modification date")
     meta.author = meta.author or tags.content("author", "article:author", "dc.creator", "parsely-author")
     if meta.author and re.fullmatch(r"https?://\S+", meta.author):
         meta.author = None
@@ -214,7 +271,7 @@ def script_date(doc: Element) -> dt.date | None:
         if not text or "ld+json" in (script.get("type") or "").lower():
             continue
         for m in _SCRIPT_DATE.finditer(text):
-            day = machine_date(m.group(1))
+            day = machine_date(m.group(1), "script data layer")
             if day is not None:
                 return day
     return None

@@ -101,7 +101,7 @@ class _Walk:
             if isinstance(name, str) and name not in _SKIP_TAGS and self._keeps(child):
                 if name == "time" and self.first_time is None:
                     self.first_time = machine_date(child.get("datetime") or child.get("content")
-                                                   or text_content(child))
+                                                   or text_content(child), "<time> element")
                 if child is self.title_el:
                     yield from self.flush(tag)
                     text = squash(text_content(child))

@@ -1,15 +1,19 @@
 -- One row per raw article: the article_id that represents it in the marts. Exact duplicates (same
 -- content_hash, e.g. one press release at two URLs) and near duplicates (SimHashes at most 3 bits apart, a
 -- syndicated story with small edits) form one cluster, represented by its earliest-published article.
+-- Memory grows with the number of articles and of near pairs, never with the square of a cluster's size:
+-- a story copied to 1,000 URLs is one node per distinct SimHash, and clusters are labelled, not enumerated.
 with recursive
 
 articles as (
 
-    select * from {{ ref('int_articles') }}
+    -- Only the keys: the bodies would make every copy of this CTE as large as the corpus.
+    select article_id, url, published_date, dedup_key, near_duplicate_simhash
+    from {{ ref('int_articles') }}
 
 ),
 
--- Exact duplicates first: one fingerprint per content, so a story at many URLs is one node below.
+-- Exact duplicates first: one fingerprint per content, so a story at many URLs is one fingerprint below.
 fingerprints as (
 
     select dedup_key, min(near_duplicate_simhash) as simhash
@@ -19,61 +23,86 @@ fingerprints as (
 
 ),
 
+-- Fingerprints with equal SimHashes are 0 bits apart, so they are one node of the near-duplicate graph:
+-- copies of a story that differ only in their page furniture collapse here instead of pairing up.
+nodes as (
+
+    select simhash, min(dedup_key) as first_dedup_key
+    from fingerprints
+    group by simhash
+
+),
+
 -- Pigeonhole: 64 bits in 4 bands of 16; two hashes at most 3 bits apart agree on at least one whole band.
 -- Joining on (band, value) finds every candidate pair without comparing all pairs.
 bands as (
 
     select
-        fingerprints.dedup_key,
-        fingerprints.simhash,
+        nodes.simhash,
         band.band_index,
-        (fingerprints.simhash >> (16 * band.band_index)) & 65535 as band_value
+        (nodes.simhash >> (16 * band.band_index)) & 65535 as band_value
 
-    from fingerprints
+    from nodes
     cross join range(4) as band(band_index)
 
 ),
 
+-- Each pair once, from the first band it agrees on: no DISTINCT over all pairs needed.
 near_pairs as (
 
-    select distinct
-        left_band.dedup_key as key_a,
-        right_band.dedup_key as key_b
+    select
+        left_band.simhash as simhash_a,
+        right_band.simhash as simhash_b
 
     from bands as left_band
     inner join bands as right_band
         on right_band.band_index = left_band.band_index
         and right_band.band_value = left_band.band_value
-        and right_band.dedup_key > left_band.dedup_key
+        and right_band.simhash > left_band.simhash
     where bit_count(xor(left_band.simhash, right_band.simhash)) <= {{ var('near_duplicate_max_bits', 3) }}
+        and left_band.band_index = case
+            when xor(left_band.simhash, right_band.simhash) & 65535 = 0 then 0
+            when (xor(left_band.simhash, right_band.simhash) >> 16) & 65535 = 0 then 1
+            when (xor(left_band.simhash, right_band.simhash) >> 32) & 65535 = 0 then 2
+            else 3
+        end
 
 ),
 
 edges as (
 
-    select key_a, key_b from near_pairs
+    select simhash_a as from_simhash, simhash_b as to_simhash from near_pairs
     union all
-    select key_b, key_a from near_pairs
+    select simhash_b, simhash_a from near_pairs
 
 ),
 
 -- Near-duplication is not transitive, but the clusters must be: A~B and B~C put A, B and C in one cluster,
--- so that every article maps onto a canonical article that is itself in the marts.
-reachable(dedup_key, reached_key) as (
+-- so that every article maps onto a canonical article that is itself in the marts. Connected components
+-- by label propagation: every node starts with its own smallest dedup_key and takes a neighbour's smaller
+-- label until none falls. USING KEY keeps one row per node (the reachable pairs of a cluster would be
+-- quadratic in its size), and each round only visits the neighbours of the nodes whose label fell in the
+-- round before; the rounds end after at most a cluster's diameter.
+labels(simhash, cluster_key) using key (simhash) as (
 
-    select key_a, key_b from edges
+    select simhash, first_dedup_key from nodes
+
     union
-    select reachable.dedup_key, edges.key_b
-    from reachable
-    inner join edges on edges.key_a = reachable.reached_key
+
+    select edges.to_simhash, min(labels.cluster_key)
+    from labels
+    inner join edges on edges.from_simhash = labels.simhash
+    inner join recurring.labels as current_label on current_label.simhash = edges.to_simhash
+    group by edges.to_simhash
+    having min(labels.cluster_key) < min(current_label.cluster_key)
 
 ),
 
 clusters as (
 
-    select dedup_key, least(dedup_key, min(reached_key)) as cluster_key
-    from reachable
-    group by dedup_key
+    select fingerprints.dedup_key, labels.cluster_key
+    from fingerprints
+    inner join labels on labels.simhash = fingerprints.simhash
 
 ),
 
