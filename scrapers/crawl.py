@@ -75,9 +75,8 @@ def needs_fetch(link: DiscoveredLink, known: KnownPage | None, refresh: bool) ->
     (a date without a time counts from the end of its day, so it is only later from the next day on)."""
     if refresh or known is None:
         return True
-    updated_at = getattr(link, "updated_at", None)
-    if updated_at is not None:
-        return updated_at > known.fetched_at
+    if link.updated_at is not None:
+        return link.updated_at > known.fetched_at
     return link.published is not None and link.published > known.fetched_at.date()
 
 
@@ -156,8 +155,11 @@ async def discover(
             if link.url not in links:
                 new += 1
                 links[link.url] = link
-            elif link.published and not links[link.url].published:
-                links[link.url] = dataclasses.replace(links[link.url], published=link.published)
+            else:  # a second path to a known link may carry what the first lacked
+                held = links[link.url]
+                if (link.published and not held.published) or (link.updated_at and not held.updated_at):
+                    links[link.url] = dataclasses.replace(held, published=held.published or link.published,
+                                                          updated_at=held.updated_at or link.updated_at)
         return new
 
     listing_urls = {*source.listings}

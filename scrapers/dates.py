@@ -1,6 +1,7 @@
 """Find German calendar dates, date ranges and clock times in running text."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import logging
@@ -215,12 +216,7 @@ def find_dates(text: str, reference: dt.date | None = None) -> list[DateSpan]:
             # full stop after the year is not, but the patterns never consume one.
             candidates.append(DateSpan(m.start(), m.start() + len(raw), raw, start, end, has_year))
     # Longest match wins where patterns overlap: a range beats its single-date parts.
-    candidates.sort(key=lambda s: (-(s.end - s.start), s.start))
-    chosen: list[DateSpan] = []
-    for span in candidates:
-        if all(span.end <= c.start or span.start >= c.end for c in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
+    return _longest_without_overlap(candidates)
 
 
 def parse_date(text: str, reference: dt.date | None = None) -> dt.date | None:
@@ -261,9 +257,26 @@ def find_times(text: str) -> list[TimeSpan]:
             start = dt.time(int(g["h1"]), int(g["m1"] or 0))
             end = dt.time(int(g["h2"]), int(g["m2"] or 0)) if g.get("h2") else None
             candidates.append(TimeSpan(m.start(), m.end(), m.group(0), start, end))
+    return _longest_without_overlap(candidates)
+
+
+_Span = TypeVar("_Span", DateSpan, TimeSpan)
+
+
+def _longest_without_overlap(candidates: list[_Span]) -> list[_Span]:
+    """The candidates to keep, in text order: longest first, each only where no longer one was kept.
+
+    The kept spans never overlap, so a new one can only collide with its two neighbours in start order:
+    checking those (not every kept span) keeps a page dense with dates linear, not quadratic."""
     candidates.sort(key=lambda s: (-(s.end - s.start), s.start))
-    chosen: list[TimeSpan] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    chosen: list[_Span] = []
     for span in candidates:
-        if all(span.end <= c.start or span.start >= c.end for c in chosen):
-            chosen.append(span)
+        i = bisect.bisect_right(starts, span.start)
+        if (i and ends[i - 1] > span.start) or (i < len(starts) and starts[i] < span.end):
+            continue
+        starts.insert(i, span.start)
+        ends.insert(i, span.end)
+        chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scrapers import gazetteer as gz
-from scrapers.dates import DateSpan, find_dates, find_times
+from scrapers.dates import DateSpan, find_dates, find_times, is_plausible
 from scrapers.gazetteer import Gazetteer, norm_key
 from scrapers.records import ArticleRecord, City, CityMention, EventRecord, ProgrammeMention
 
@@ -960,7 +960,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     Each event carries its kind (`event_type`), the address and organiser when the details block or the
     text gives them, and the catalogue programme named in its sentence (else the article's first).
     """
-    reference = article.published_date
+    # A far-off date would put yearless dates (and the arithmetic around them) out of range.
+    reference = article.published_date if is_plausible(article.published_date) else None
     parts = [article.title or ""]
     if article.teaser and article.teaser.strip() and article.teaser.strip() not in (article.body_text or ""):
         parts.append(article.teaser)

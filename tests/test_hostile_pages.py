@@ -168,3 +168,25 @@ def test_extraction_of_a_page_without_sentence_breaks_keeps_its_text():
     record = extract_article(html, URL)
     assert record is not None
     assert re.sub(r"\s+", " ", record.body_text).strip() == body.strip()
+
+
+def test_overlapping_dates_are_resolved_longest_first_by_neighbours_only():
+    """The linear overlap check keeps what comparing each span with every kept span kept."""
+    import random
+
+    from scrapers.dates import TimeSpan, _longest_without_overlap
+
+    def every_kept_span(spans):
+        kept = []
+        for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+            if all(span.end <= k.start or span.start >= k.end for k in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: s.start)
+
+    rng = random.Random(15)
+    for _ in range(500):
+        spans = []
+        for _ in range(rng.randint(0, 25)):
+            start = rng.randint(0, 80)
+            spans.append(TimeSpan(start, start + rng.randint(1, 12), "", None, None))
+        assert _longest_without_overlap(list(spans)) == every_kept_span(spans)

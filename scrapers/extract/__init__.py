@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from scrapers.dates import find_dates
+from scrapers.dates import find_dates, plausible
 from scrapers.extract.details import detail_blocks, details_from_lines
 from scrapers.extract.listing import looks_like_listing
 from scrapers.extract.maintext import BodyLine, main_text_lines
@@ -123,6 +123,7 @@ def _find_teaser(doc: Element, title_el: Element | None, meta: PageMeta) -> str 
 
 
 def _extract(html: str, url: str, selectors: Selectors | None, feed_date: dt.date | None) -> ArticleRecord | None:
+    feed_date = plausible(feed_date, f"{url}: feed or sitemap date")
     doc = parse_html(html)
     if doc is None or doc.find("body") is None:
         return None
