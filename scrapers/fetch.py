@@ -11,6 +11,7 @@ import random
 import re
 import socket
 import time
+import urllib.request
 import zlib
 from collections.abc import Awaitable, Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -201,7 +202,8 @@ class Fetcher:
         self.live = transport is None
         self.sleep = sleep
         self.resolve = resolve or _resolve
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._open = False
         # origin -> a parser, ALLOW_ALL, or the reason robots.txt could not be read (DISALLOW_ALL semantics)
         self._robots: dict[str, Protego | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
@@ -212,21 +214,30 @@ class Fetcher:
         self.notices: list[str] = []  # politeness decisions the run should report (a capped Crawl-delay...)
 
     async def __aenter__(self) -> Fetcher:
-        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
-        self._client = httpx.AsyncClient(
-            transport=self.transport,
-            timeout=timeout,
-            # Only encodings _CappedBody can inflate in bounded steps.
-            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5",
-                     "Accept-Encoding": "gzip, deflate"},
-            follow_redirects=False,  # every hop is checked against the source's hosts and robots.txt
-            trust_env=False,  # a proxy from the environment would connect by name, not to the checked address
-        )
+        self._open = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        self._open = False
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        """The HTTP client of url's host. One per host: requests go to a pinned address, and a pool shared by
+        two hosts on one address would reuse a TLS connection made for the other host's name."""
+        assert self._open, "use Fetcher as an async context manager"
+        key = netloc_of(url) if self.live else ""
+        if key not in self._clients:
+            self._clients[key] = httpx.AsyncClient(
+                transport=self.transport,
+                timeout=httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout),
+                # Only encodings _CappedBody can inflate in bounded steps.
+                headers={"User-Agent": self.settings.user_agent, "Accept-Language": "de,en;q=0.5",
+                         "Accept-Encoding": "gzip, deflate"},
+                follow_redirects=False,  # every hop is checked against the source's hosts and robots.txt
+            )
+        return self._clients[key]
 
     async def fetch(self, url: str, source: Source, *, headers: dict[str, str] | None = None) -> FetchedPage:
         """GET url for source, following same-source redirects; raise FetchError on anything unusable."""
@@ -290,8 +301,8 @@ class Fetcher:
             raise FetchError(url, f"host {netloc_of(url)!r} is not declared for source {source.id!r}")
         if not source.allow_private_network and is_private_address(host):
             raise FetchError(url, f"private or loopback address {host!r} refused (allow_private_network is false)")
-        if not self.live or _is_ip_literal(host):
-            return
+        if not self.live or _is_ip_literal(host) or _via_proxy(url):
+            return  # (a proxy from the environment resolves the name itself)
         port = parts.port or DEFAULT_PORTS[parts.scheme]
         if (host, port) in self._pinned:
             return
@@ -370,7 +381,6 @@ class Fetcher:
     async def _get_with_retries(
         self, url: str, source: Source, headers: dict[str, str], cap: int | None = None
     ) -> tuple[httpx.Response, bytes, int]:
-        assert self._client is not None, "use Fetcher as an async context manager"
         gate = self._gate(url, source)
         attempts = 0
         while True:
@@ -396,12 +406,11 @@ class Fetcher:
             await self.sleep(min(self.settings.backoff_cap, retry_after if retry_after is not None else backoff))
 
     async def _get_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
-        assert self._client is not None
         deadline = self.settings.fetch_deadline
         request_url, headers, extensions = self._pinned_request(url, headers)
         try:
             # The read timeout bounds each wait; this bounds the whole response against a byte-a-second drip.
-            async with asyncio.timeout(deadline), self._client.stream(
+            async with asyncio.timeout(deadline), self._client_for(url).stream(
                 "GET", request_url, headers=headers, extensions=extensions
             ) as response:
                 declared = response.headers.get("content-length")
@@ -431,6 +440,15 @@ class Fetcher:
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _via_proxy(url: str) -> bool:
+    """Whether the environment sends url through a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY)."""
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(url)
+    if not (parts.scheme in proxies or "all" in proxies):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def _is_ip_literal(host: str) -> bool:
