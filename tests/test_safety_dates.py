@@ -6,11 +6,8 @@ import csv
 import datetime as dt
 import hashlib
 import logging
-import os
 import random
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -412,43 +409,3 @@ def test_canonical_ids_mean_connected_components_of_near_duplicates(tmp_path):
     max_bits = yaml.safe_load((ROOT / "dbt" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][
         "near_duplicate_max_bits"]
     assert run_model(tmp_path / "w.duckdb", rows, "1GB") == python_clusters(rows, max_bits)
-
-
-@pytest.mark.e2e
-def test_cold_dbt_build_over_4500_articles_with_large_duplicate_clusters(tmp_path):
-    """The issue's run: a cold `dbt build` at the default memory limit over 4,500 articles, 1,900 of them copies
-    of three stories at different URLs, passes (it failed with Out of Memory in int_article_canonical_ids)."""
-    from warehouse.load import pack_body
-
-    db = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute((ROOT / "warehouse" / "schema.sql").read_text(encoding="utf-8"))
-    now = dt.datetime(2025, 9, 3, 12)
-    con.execute("insert into raw.sources values ('s', 'S', 'municipal', 'Dresden', 'CC BY 4.0', 'https://e.org', 1, ?)",
-                [now])
-    rows = stories(random.Random(7), [1000, 600, 300], singles=2600, chain=False)
-    con.execute("create temp table src (article_id varchar, url varchar, published_date date, content_hash varchar,"
-                " simhash ubigint)")
-    con.executemany("insert into src values (?, ?, ?, ?, ?)", [r[:4] + (r[4],) for r in rows])
-    page = pack_body("<html></html>")
-    con.execute("insert into raw.pages by name select url, 'p' || content_hash as content_hash, 's' as source_id, "
-                "url as requested_url, url as final_url, 200 as status, 'text/html' as content_type, ?::blob as body, "
-                "13 as body_chars, 'article' as page_kind, ?::timestamp as fetched_at, 'r1' as run_id from src",
-                [page, now])
-    con.execute("insert into raw.articles by name select article_id, 's' as source_id, url, 'Titel' as title, "
-                "'Text ' || article_id as body_text, published_date, 'de' as language, true as is_relevant, "
-                "0.5 as relevance_score, content_hash, simhash, url as page_url, 'p' || content_hash as "
-                "page_content_hash, 'r1' as fetch_run_id, 'x1' as extractor_version, ?::timestamp as extracted_at, "
-                "'r1' as run_id from src", [now])
-    con.execute("insert into raw.article_versions by name select article_id, content_hash, url, 'Titel' as title, "
-                "'Text ' || article_id as body_text, published_date, 'p' || content_hash as page_content_hash, "
-                "?::timestamp as first_seen_at, 'r1' as run_id from src", [now])
-    con.close()
-    env = {**os.environ, "STADTRADAR_DB": str(db), "DBT_TARGET_PATH": str(tmp_path / "target"),
-           "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    env.pop("STADTRADAR_DBT_MEMORY_LIMIT", None)
-    done = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", "dbt",
-                           "--profiles-dir", "dbt"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:]
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*) from marts.articles").fetchone() == (2603,)
