@@ -23,7 +23,6 @@ from scrapers.process import ProcessedArticle, page_hash, process_safely, warm_u
 from scrapers.records import FetchedPage
 from scrapers.replay import ReplayTransport
 from scrapers.softerror import PageText, SoftErrorScreen
-from scrapers.urls import canonicalize
 from warehouse import health, load
 from warehouse.db import connect, publish
 from warehouse.lock import writer_lock
@@ -119,7 +118,7 @@ def _load(db: Path, articles: list[ProcessedArticle], extracted: list[FetchedPag
         return counts
 
 
-def _pending_batch(db: Path, source_id: str, after_url: str, limit: int) -> list[FetchedPage]:
+def _pending_batch(db: Path, source_id: str, after_url: str, limit: int) -> tuple[list[FetchedPage], str | None]:
     with connect(db) as con:
         return load.pending_pages(con, source_id, after_url, limit)
 
@@ -234,14 +233,12 @@ def _account_for_limits(settings: Settings, source: Source, crawl: CrawlResult, 
 
 async def _extract_pending(ctx: _RunContext, source: Source, run: _SourceRun) -> None:
     """Extract and load the archived pages a stopped run left unextracted, batch by batch from the archive."""
-    after = ""
-    while True:
+    after: str | None = ""
+    while after is not None:
         async with ctx.db_lock:
-            pages = await asyncio.to_thread(_pending_batch, ctx.db, source.id, after, ctx.settings.batch_size)
-        if not pages:
-            return
+            pages, after = await asyncio.to_thread(_pending_batch, ctx.db, source.id, after,
+                                                   ctx.settings.batch_size)
         await _extract_load(ctx, source, pages, {}, run)
-        after = canonicalize(pages[-1].requested_url)
 
 
 def _finish_source(ctx: _RunContext, run: _SourceRun, crawl_errors: list[FetchError], listings_fetched: int

@@ -124,25 +124,34 @@ def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, 
 
 
 def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str = "", limit: int = 50
-                  ) -> list[FetchedPage]:
+                  ) -> tuple[list[FetchedPage], str | None]:
     """Archived article pages of a source whose latest body was never extracted (a run stopped between
-    archiving and loading), in URL order after `after_url`: the next run extracts them without refetching."""
-    rows = con.execute(
-        """select p.source_id, p.requested_url, p.final_url, p.status, p.content_type, p.body, p.fetched_at,
-                  p.etag, p.last_modified
-           from ops.http_state s
-           join raw.pages p on p.url = s.url and p.content_hash = s.content_hash
-           left join ops.extracted_pages e on e.url = s.url
-           where s.source_id = ? and s.page_kind = 'article' and p.status = 200 and s.url > ?
+    archiving and loading), up to `limit` in URL order after `after_url`, and the URL to go on after (None
+    when there are no more): the next run extracts them without refetching."""
+    # The small keyed tables say which pages are pending (almost always none); only their bodies are read.
+    pending = con.execute(
+        """select s.url || ' ' || s.content_hash from ops.http_state s left join ops.extracted_pages e on e.url = s.url
+           where s.source_id = ? and s.page_kind = 'article' and s.content_hash is not null and s.url > ?
              and e.content_hash is distinct from s.content_hash
            order by s.url limit ?""",
         [source_id, after_url, limit],
     ).fetchall()
-    return [
+    if not pending:
+        return [], None
+    rows = con.execute(
+        """select p.source_id, p.requested_url, p.final_url, p.status, p.content_type, p.body, p.fetched_at,
+                  p.etag, p.last_modified
+           from raw.pages p
+           where p.url || ' ' || p.content_hash in (select unnest(?)) and p.status = 200
+           order by p.url""",
+        [[key for (key,) in pending]],
+    ).fetchall()
+    pages = [
         FetchedPage(source_id=r[0], requested_url=r[1], final_url=r[2], status=r[3], content_type=r[4] or "",
                     text=unpack_body(r[5]), fetched_at=r[6], etag=r[7], last_modified=r[8], kind="article")
         for r in rows
     ]
+    return pages, pending[-1][0].split(" ", 1)[0]
 
 
 def mark_extracted(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage],
