@@ -137,7 +137,8 @@ class _RunContext:
         self.in_flight = asyncio.Semaphore(settings.workers + 1)
 
     def start_workers(self) -> ProcessPool:
-        """The extraction processes, started on first use (call early: they boot while discovery runs).
+        """The extraction processes, started on first use: a run that finds nothing new starts none (each
+        loads the gazetteer, a second and a half of CPU).
 
         Every page is extracted in a worker, never on the event loop: a page that takes long would stall
         every source's fetching. A worker is killed when a page exceeds the time limit.
@@ -286,7 +287,6 @@ async def _ingest(sources: list[Source], settings: Settings, db: Path, replay: P
     ctx = _RunContext(db, run_id, settings, refresh)
     transport = ReplayTransport.from_folder(replay) if replay else None
     try:
-        ctx.start_workers()  # they boot while discovery fetches
         async with Fetcher(settings, transport) as fetcher:
             reports = await asyncio.gather(*(_ingest_source(ctx, s, fetcher, known[s.id]) for s in sources))
     except (KeyboardInterrupt, asyncio.CancelledError):
