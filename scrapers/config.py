@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     page_time_limit: float = 30.0  # seconds to extract one page; a runaway page becomes a recorded error
     batch_size: int = 50  # article pages fetched, extracted and loaded together; bounds memory
     workers: int = min(2, os.cpu_count() or 1)  # extraction processes
-    pool_threshold: int = 20  # smaller batches are extracted in-process: a worker takes a second to start
     # DuckDB would cache up to 80 % of RAM; the loads need little (measured: 100 MB loses no speed at 2,000
     # articles). dbt runs in its own process with STADTRADAR_DBT_MEMORY_LIMIT (dbt/profiles.yml).
     duckdb_memory_limit: str = "128MB"
