@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -105,6 +106,17 @@ def fast_settings(tmp_path) -> Settings:
     """Settings with tiny backoffs so retry tests take milliseconds."""
     return Settings(db=tmp_path / "test.duckdb", backoff_base=0.01, backoff_cap=0.05, retries=2,
                     read_timeout=2.0, connect_timeout=2.0)
+
+
+def read_rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of a query on a warehouse file, opened read-only and closed again."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def make_source(base: str, **overrides: object) -> Source:

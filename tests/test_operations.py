@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from scrapers.config import PROJECT_ROOT
 from tests.conftest import Reply
+from tests.conftest import read_rows as rows
 from warehouse.lock import writer_lock
 
 STADTRADAR = Path(sys.executable).with_name("stadtradar")
@@ -68,14 +68,6 @@ def start(tmp_path: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
     # A session of its own, so a test can kill the run with everything it started (Prefect's local server).
     return subprocess.Popen([str(STADTRADAR), *args], cwd=PROJECT_ROOT, env=env(tmp_path, **extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_run_killed_mid_ingest_leaves_a_readable_warehouse_and_the_rerun_completes(local_site, tmp_path):

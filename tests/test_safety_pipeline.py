@@ -11,14 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
 from flows.pipeline import _RunContext, ingest_flow
 from scrapers.config import PROJECT_ROOT, Settings, load_sources
 from scrapers.process import process_safely
 from scrapers.records import FetchedPage
 from scrapers.softerror import PageText, SoftErrorScreen, replaces_stored
 from tests.conftest import Reply
+from tests.conftest import read_rows as rows
 from warehouse import load
 from warehouse.db import connect
 from warehouse.transform import build_fingerprint
@@ -73,14 +72,6 @@ def healthy_site(site) -> None:
     site.routes["/news/"] = Reply(listing(site.base))
     for n, title in enumerate(TITLES, 1):
         site.routes[f"/news/{n}"] = Reply(article(title))
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_pages_archived_by_a_stopped_run_are_extracted_next_run_without_refetching(
