@@ -22,7 +22,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2  # two processes: most tests wait on pipeline subprocesses
 
 lint: setup
 	$(BIN)/ruff check .
