@@ -700,22 +700,18 @@ _DETAIL_TIME_KEYS = ("uhrzeit", "zeit", "time", "beginn")
 _DETAIL_ORGANISER_KEYS = ("veranstalter", "veranstalterin", "veranstaltende", "organisator", "organisation",
                           "ausrichter", "ausrichterin", "gastgeber", "gastgeberin", "organizer")
 
-# The kind of an event, from the event word: first match wins, so compounds go before their heads.
-EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((t, re.compile(p, re.IGNORECASE)) for t, p in (
-    ("webinar", r"webinar|web-seminar|online-seminar"),
-    ("hackathon", r"hackathon"),
-    ("convention", r"convention"),
-    ("kongress", r"kongress(?!messe)"),
-    ("messe", r"messe|expo\b|ausstellung"),
-    ("konferenz", r"konferenz|summit|gipfel"),
-    ("tagung", r"tagung|fachtag|symposium"),
-    ("forum", r"forum"),
-    ("workshop", r"workshop|barcamp|seminar|werkstatt"),
-    ("buergerdialog", r"bürgerdialog|dialog|versammlung|infoabend|informationsabend|bürgerabend|"
-                      r"diskussionsabend|bürgergespräch"),
-    ("sitzung", r"sitzung|sprecherrat"),
-    ("auftakt", r"auftakt|kick-?off|startschuss"),
-))
+# The kinds of event, from the event word: one vocabulary with dbt (the seed dbt/seeds/event_types.csv, which
+# says why each kind is there). First match wins, so compounds go before their heads; `other` has no pattern.
+EVENT_TYPES_FILE = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "event_types.csv"
+
+
+def _read_event_types(path: Path = EVENT_TYPES_FILE) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return tuple((row["event_type"], re.compile(row["pattern"], re.IGNORECASE)) for row in rows if row["pattern"])
+
+
+EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = _read_event_types()
 _ABBREVIATIONS = {"Dr", "St", "ca", "Nr", "Prof", "bzw", "vgl", "ggf", "u.a", "z.B", "Str", "inkl", "evtl"}
 # Words that open a sentence or a phrase but never an event's name.
 _NAME_STOP = {norm_key(w) for w in _names("""

@@ -459,3 +459,15 @@ def test_a_weekday_in_the_title_announces_no_event():
     art = article("Warnstreik: Am Montag fahren keine Busse",
                   "Wer am Montag, 2. Februar, in Dortmund Bus fahren will, muss laufen.", dt.date(2026, 1, 30))
     assert events(art) == []
+
+
+def test_every_event_type_python_emits_is_in_the_dbt_seed():
+    """One vocabulary: the extractor's kinds are the seed's rows, so the marts never turn one into 'other'."""
+    import csv
+
+    with E.EVENT_TYPES_FILE.open(encoding="utf-8", newline="") as handle:
+        seed = {row["event_type"]: row for row in csv.DictReader(handle)}
+    assert {kind for kind, _ in E.EVENT_TYPES} | {"other"} == set(seed)
+    assert all(row["reason"].strip() for row in seed.values())
+    assert E.event_type("Auftakt der Challenge") == "auftakt" and E.event_type("Smart Country Convention") == (
+        "convention")

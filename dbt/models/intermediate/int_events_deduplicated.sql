@@ -32,6 +32,13 @@ programmes as (
 
 ),
 
+event_types as (
+
+    -- The one vocabulary of event kinds, which the extractor reads too (scrapers/entities.py).
+    select event_type from {{ ref('event_types') }}
+
+),
+
 resolved as (
 
     select
@@ -42,9 +49,9 @@ resolved as (
         -- A city id missing from the gazetteer cannot be shown on a map: treat it as unknown.
         cities.city_id as resolved_city_id,
         coalesce(cities.city_id, 'online') as location_key,
-        -- A kind outside the list the marts distinguish is still an event: 'other' keeps it countable.
+        -- A kind outside the vocabulary (an older extractor's) is still an event: 'other' keeps it countable.
         case
-            when events.event_type in ({{ "'" ~ event_types() | join("', '") ~ "'" }}) then events.event_type
+            when event_types.event_type is not null then events.event_type
             when events.event_type is not null then 'other'
         end as resolved_event_type,
         -- Only a programme the marts know (catalogue or discovered) can be linked.
@@ -55,6 +62,7 @@ resolved as (
     inner join articles on articles.article_id = canonical_ids.canonical_article_id
     left join cities on cities.city_id = events.city_id
     left join programmes on programmes.programme_id = events.programme_id
+    left join event_types on event_types.event_type = events.event_type
 
 ),
 
