@@ -73,6 +73,10 @@ Messestadt Bischofsstadt Domstadt Residenzstadt Kurstadt Klingenstadt Ortschaft 
 # Streets and squares named after a city ("Weseler Straße", "Münchner Platz") are not that city.
 _STREET_WORDS = re.compile(r"(straße|str\.|strasse|platz|allee|weg|ring|tor|brücke|damm|chaussee|ufer|landstraße"
                            r"|gasse|markt|berg|ei)\b", re.IGNORECASE)
+# The rest of a hyphenated street or square name after a word ("-Luther-Ring", "-Straße"): a name inside a
+# street named after a person or a place refers to neither.
+_IN_STREET_NAME = re.compile(r"(?:-[A-ZÄÖÜ][\wäöüß.]*)*-[\wäöüß]*(?:straße|strasse|str\.|platz|allee|weg|ring"
+                             r"|gasse|damm|ufer|chaussee|brücke|promenade|steig|pfad|kai)(?![\wäöüß])", re.IGNORECASE)
 # Phrases in which a city adjective names no place ("Pariser Klimaabkommen").
 _FIXED_PHRASES = re.compile(r"\b(Pariser (Klima\w*|Abkommen|Übereinkommen)|Weimarer Republik|Wiener Schnitzel|"
                             r"Frankfurter (Würstchen|Kranz|Allgemeine)|Hamburger (Abendblatt|Menü)|"
@@ -282,7 +286,8 @@ def _lookup(key: str, surface: str, start: int, end: int, text: str, gazetteer: 
             return None
         if _FIXED_PHRASES.match(text, start):
             return None
-    elif kind == "name" and re.match(r"-?(straße|strasse|str\.|platz|allee)", text[end:end + 10], re.IGNORECASE):
+    elif kind == "name" and (re.match(r"-?(straße|strasse|str\.|platz|allee)", text[end:end + 10], re.IGNORECASE)
+                             or _IN_STREET_NAME.match(text, end)):
         return None
     city = gazetteer.cities[city_ids[0]]
     titled = prev_key in _TITLE_NOUNS

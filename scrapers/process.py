@@ -22,7 +22,7 @@ from scrapers.urls import article_id, canonicalize, host_of
 _EXTRACTOR_FILES = sorted(
     [Path(m.__file__) for m in (dates, entities, relevance)]  # type: ignore[arg-type]
     + list(Path(extract.__file__).parent.glob("*.py"))  # type: ignore[arg-type]
-) + [Path(entities.__file__).resolve().parent.parent / "dbt" / "seeds" / "programmes.csv"]  # type: ignore[arg-type]
+) + [entities.DEFAULT_CATALOGUE, entities.EVENT_TYPES_FILE]
 EXTRACTOR_VERSION = hashlib.sha1(b"".join(p.read_bytes() for p in _EXTRACTOR_FILES)).hexdigest()[:12]
 
 

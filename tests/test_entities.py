@@ -471,3 +471,15 @@ def test_every_event_type_python_emits_is_in_the_dbt_seed():
     assert all(row["reason"].strip() for row in seed.values())
     assert E.event_type("Auftakt der Challenge") == "auftakt" and E.event_type("Smart Country Convention") == (
         "convention")
+
+
+@pytest.mark.parametrize(("text", "cities"), [
+    ("Das Fest am Paris-Lodron-Kai in Salzburg beginnt um zehn.", {"Salzburg"}),
+    ("Die Anlaufstelle zieht an den Martin-Luther-Platz in Erlangen.", {"Erlangen"}),
+    ("Die Werkstatt liegt an der Gustav-Adolf-Straße, mitten in Zwickau.", {"Zwickau"}),
+    ("Baustelle auf der Frankfurt-Kassel-Chaussee bei Göttingen", {"Göttingen"}),
+])
+def test_a_name_inside_a_hyphenated_street_name_is_no_place(text, cities):
+    """Issue 16: a street named after a person or a place names no place (the third case guards a name that is
+    no place anyway)."""
+    assert {c.surface for c in E.find_cities(text)} == cities
