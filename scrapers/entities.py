@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -778,6 +779,9 @@ def _event_name(sentence: str, word: re.Match[str]) -> str:
     if ordinal:
         start = ordinal.start()
     tail = sentence[end:]
+    motto = re.match(r"\s*„[^“]{2,120}“", tail)
+    if motto:  # a quoted motto right after the word is the rest of the name, commas and all
+        return sentence[start:end + motto.end()].strip(" ,.–-")
     m = re.match(r"(\s+(?:der|des|zur|zum|für|über|zu|„)[^,;:()\n]*?)(?=\s+(?:am|vom|im|in|an|bei|mit|war|ist|"
                  r"wird|findet|fand|stand|steht|statt|lädt|hat|haben|zeigte|zeigten|trafen|sollen|soll|sind|"
                  r"diskutierten|beginnt|folgt|läuft|von|ab|um)\b|[,;:()\n]|\.\s|\.$|$)", tail)
@@ -1022,10 +1026,15 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
                                          if k.strip().casefold().rstrip(":") in _DETAIL_TIME_KEYS
                                          for t in find_times(v)][:1]
         name = _event_name(sentence, word) if word else (title_name if title_name is not None else sentence[:80])
-        # A bare "Webinar" in the text: the title often names the event in full.
-        if (word and title_name is not None and len(name.split()) == 1
-                and event_type(title_name) == event_type(name) and len(title_name) > len(name)):
-            name = title_name
+        # A bare "Webinar" in the text: another mention of the same word (the title, the teaser, another
+        # sentence) often names the event in full.
+        if (word or title_name is not None) and len(name.split()) == 1:
+            pool = [title_name, *fuller_names(name)]
+            if title_name is not None and len(title_name.split()) == 1:
+                pool += fuller_names(title_name)  # "Forums" in the text, "Innovationsforum" in the title
+            fuller = [n for n in pool if n is not None and event_type(n) == event_type(name) and len(n) > len(name)]
+            if fuller:
+                name = max(fuller, key=len)
         venue = detail_venue
         if venue is None:
             vm = next((v for v in _VENUE.finditer(sentence) if _VENUE_HEADS.search(v.group(1))
@@ -1047,6 +1056,27 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
                                   programme_id=programme_id)
 
     sentences = _sentences(text)
+    sentence_starts = [a for a, _b in sentences]
+
+    @functools.cache
+    def fuller_names(bare: str) -> tuple[str, ...]:
+        """The names other mentions of a bare event word give it (at most 20 mentions, names under 150
+        characters that begin with the word)."""
+        names = []
+        for m in itertools.islice(re.finditer(rf"(?<![\w-]){re.escape(bare)}(?![\w-])", text), 20):
+            k = bisect.bisect_right(sentence_starts, m.start()) - 1
+            if k < 0:
+                continue
+            a, b = sentences[k]
+            if b - a > _LONGEST_SENTENCE:
+                continue
+            mention = next((w for w in _event_words(text[a:b]) if w.start() == m.start() - a), None)
+            if mention is not None:
+                candidate = _event_name(text[a:b], mention)
+                if candidate.startswith(bare) and len(candidate) < 150:
+                    names.append(candidate)
+        return tuple(names)
+
     # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
     stems = _stem_positions(text)
     dates_read = 0

@@ -483,3 +483,15 @@ def test_a_name_inside_a_hyphenated_street_name_is_no_place(text, cities):
     """Issue 16: a street named after a person or a place names no place (the third case guards a name that is
     no place anyway)."""
     assert {c.surface for c in E.find_cities(text)} == cities
+
+
+def test_a_bare_event_word_takes_the_full_name_another_mention_gives():
+    """Issue 16: "des Forums" at the date, "Zukunftsforum" in the title, the full name with its motto in the
+    teaser: the event is named in full."""
+    record = ArticleRecord(
+        url="https://www.example.org/a", title="Zukunftsforum: Kassel plant die Wärmewende",
+        teaser="Beim Zukunftsforum „Wärme, Daten, Quartiere“ kamen Fachleute aus Verwaltung und Stadtwerken zusammen.",
+        body_text="Die erste Ausgabe des Forums am 3. März 2025 in Kassel galt der kommunalen Wärmeplanung.",
+        published_date=dt.date(2025, 3, 10))
+    events = E.find_events(record, E.find_cities(f"{record.title}\n{record.body_text}"), None)
+    assert [e.name for e in events] == ["Zukunftsforum „Wärme, Daten, Quartiere“"]
