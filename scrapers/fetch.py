@@ -443,12 +443,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _via_proxy(url: str) -> bool:
-    """Whether the environment sends url through a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY)."""
+    """Whether the environment names a proxy for url's scheme (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY). NO_PROXY
+    is not consulted: it lists host names, and a pinned request names an address, so with any proxy set the
+    host name is kept and the proxy (or NO_PROXY) decides as the user configured it."""
     proxies = urllib.request.getproxies()
-    parts = urlsplit(url)
-    if not (parts.scheme in proxies or "all" in proxies):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
+    return urlsplit(url).scheme in proxies or "all" in proxies
 
 
 def _is_ip_literal(host: str) -> bool:

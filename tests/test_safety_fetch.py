@@ -272,3 +272,19 @@ def test_a_feed_time_later_the_same_day_triggers_a_refetch():
     assert needs_fetch(later, known, refresh=False)
     assert not needs_fetch(earlier, known, refresh=False)
     assert not needs_fetch(DiscoveredLink("http://x/a", dt.date(2025, 3, 4)), known, refresh=False)
+
+
+def test_with_a_proxy_configured_the_name_is_left_to_the_proxy(fast_settings, monkeypatch):
+    """A proxy from the environment resolves names itself: no lookup, no pinned address in the request."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # loopback, refused: nothing leaves this machine
+    monkeypatch.setenv("NO_PROXY", "")
+    lookups: list[str] = []
+
+    async def resolve(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    settings = fast_settings.model_copy(update={"retries": 0})
+    results, _ = asyncio.run(fetch_all(settings, make_source("http://site.test"), ["http://site.test/a"],
+                                       resolve=resolve))
+    assert isinstance(results[0], FetchError) and lookups == []
