@@ -980,6 +980,11 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     if detail_venue:
         vc = find_cities(detail_venue, g)
         venue_city = vc[-1].city_id if vc else None
+        rest = detail_venue
+        for c in vc:
+            rest = rest.replace(c.surface, " ")
+        if vc and not re.sub(r"[\W\d_]+|\b(?:in|der|die|Stadt|Gemeinde)\b", "", rest):
+            detail_venue = None  # "Ort: Dresden" says where, not in which venue: a city is no venue
     title_cities = find_cities(article.title or "", g)
     # The article's main city: the one in its title, else the first one named, else the publisher's.
     main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)

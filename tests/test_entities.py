@@ -495,3 +495,15 @@ def test_a_bare_event_word_takes_the_full_name_another_mention_gives():
         published_date=dt.date(2025, 3, 10))
     events = E.find_events(record, E.find_cities(f"{record.title}\n{record.body_text}"), None)
     assert [e.name for e in events] == ["Zukunftsforum „Wärme, Daten, Quartiere“"]
+
+
+@pytest.mark.parametrize(("place", "venue"), [("Ort: Kassel", None), ("Ort: 34117 Kassel", None),
+                                              ("Ort: Stadthalle Kassel", "Stadthalle Kassel")])
+def test_a_city_alone_is_no_venue(place, venue):
+    """Issue 16: a details block naming only the city says where the event is, not in which venue."""
+    key, value = place.split(": ", 1)
+    record = ArticleRecord(url="https://www.example.org/b", title="Fachtag Wärmeplanung",
+                           body_text="Der Fachtag Wärmeplanung findet am 3. März 2025 statt.",
+                           published_date=dt.date(2025, 2, 10), details={key: value, "Datum": "3. März 2025"})
+    events = E.find_events(record, E.find_cities(f"{record.title}\n{record.body_text}"), None)
+    assert [(e.venue, e.city_id) for e in events] == [(venue, E.city_by_name("Kassel").city_id)]
