@@ -22,7 +22,7 @@ from protego import Protego
 
 from scrapers.config import Settings, Source
 from scrapers.records import FetchedPage
-from scrapers.urls import canonicalize, host_of, netloc_of
+from scrapers.urls import DEFAULT_PORTS, canonicalize, host_of, netloc_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class RobotsUnavailable(FetchError):
     A failure of the run, unlike a refusal: the operator should know the site is not being read."""
 
 
-ALLOW_ALL, DISALLOW_ALL = "allow all", "disallow all"
+ALLOW_ALL = "allow all"  # robots.txt answered 4xx: no rules
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 asks crawlers to parse at least 500 KiB
 
 
@@ -78,14 +78,14 @@ def decode_body(body: bytes, content_type: str) -> str:
         except LookupError:
             continue
         except UnicodeDecodeError:
-            if codecs_name(charset) == "utf-8" and _mostly_utf8(body):
-                return body.decode("utf-8", errors="replace")
+            if codecs_name(charset) == "utf-8" and (text := _utf8_with_few_errors(body)) is not None:
+                return text
             continue
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        if _mostly_utf8(body):
-            return body.decode("utf-8", errors="replace")
+        if (text := _utf8_with_few_errors(body)) is not None:
+            return text
         best = charset_normalizer.from_bytes(body).best()
         return str(best) if best is not None else body.decode("utf-8", errors="replace")
 
@@ -98,14 +98,14 @@ def codecs_name(charset: str) -> str:
         return ""
 
 
-def _mostly_utf8(body: bytes) -> bool:
-    """Whether a body that fails strict UTF-8 decoding is UTF-8 with a few broken bytes rather than a
-    single-byte charset: it holds more valid multi-byte characters than invalid bytes. Decoding it with
-    replacement keeps every other character; a single-byte fallback would garble all of them."""
+def _utf8_with_few_errors(body: bytes) -> str | None:
+    """The text of a body that fails strict UTF-8 decoding, decoded with replacement, when it is UTF-8 with a
+    few broken bytes rather than a single-byte charset (it holds more valid multi-byte characters than invalid
+    bytes); else None. Replacement keeps every other character; a single-byte fallback would garble them all."""
     text = body.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
     valid = sum(1 for ch in text if ord(ch) > 127) - broken
-    return valid > broken
+    return text if valid > broken else None
 
 
 def is_private_address(host: str) -> bool:
@@ -204,7 +204,7 @@ class Fetcher:
         self.resolve = resolve or _resolve
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._open = False
-        # origin -> a parser, ALLOW_ALL, or the reason robots.txt could not be read (DISALLOW_ALL semantics)
+        # origin -> a parser, ALLOW_ALL, or the reason robots.txt could not be read (then nothing is fetched)
         self._robots: dict[str, Protego | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._gates: dict[str, _HostGate] = {}
@@ -212,6 +212,7 @@ class Fetcher:
         self._pinned: dict[tuple[str, int], str] = {}
         self._global = asyncio.Semaphore(settings.global_concurrency)
         self.notices: list[str] = []  # politeness decisions the run should report (a capped Crawl-delay...)
+        self._proxied = _proxied_schemes()
 
     async def __aenter__(self) -> Fetcher:
         self._open = True
@@ -301,7 +302,7 @@ class Fetcher:
             raise FetchError(url, f"host {netloc_of(url)!r} is not declared for source {source.id!r}")
         if not source.allow_private_network and is_private_address(host):
             raise FetchError(url, f"private or loopback address {host!r} refused (allow_private_network is false)")
-        if not self.live or _is_ip_literal(host) or _via_proxy(url):
+        if not self.live or _is_ip_literal(host) or parts.scheme in self._proxied:
             return  # (a proxy from the environment resolves the name itself)
         port = parts.port or DEFAULT_PORTS[parts.scheme]
         if (host, port) in self._pinned:
@@ -439,15 +440,13 @@ class Fetcher:
         return pinned, {**headers, "Host": parts.netloc}, extensions
 
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
-
-def _via_proxy(url: str) -> bool:
-    """Whether the environment names a proxy for url's scheme (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY). NO_PROXY
-    is not consulted: it lists host names, and a pinned request names an address, so with any proxy set the
-    host name is kept and the proxy (or NO_PROXY) decides as the user configured it."""
+def _proxied_schemes() -> frozenset[str]:
+    """The schemes the environment names a proxy for (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY). NO_PROXY is not
+    consulted: it lists host names, and a pinned request names an address, so with any proxy set the host name
+    is kept and the proxy (or NO_PROXY) decides as the user configured it."""
     proxies = urllib.request.getproxies()
-    return urlsplit(url).scheme in proxies or "all" in proxies
+    return frozenset({"http", "https"} if "all" in proxies else {"http", "https"} & proxies.keys())
 
 
 def _is_ip_literal(host: str) -> bool:

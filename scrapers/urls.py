@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the visitor; they never select different content.
 TRACKING_PARAMS = frozenset(
@@ -19,10 +19,7 @@ def canonicalize(url: str, base: str | None = None) -> str:
         url = urljoin(base, url.strip())
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
-    if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
-        netloc = f"{netloc}:{parts.port}"
+    netloc = _netloc(parts)
     query = urlencode(
         [
             (k, v)
@@ -49,12 +46,14 @@ def article_id(url: str) -> str:
 
 def netloc_of(url: str) -> str:
     """Lower-case host and port of url as canonicalize writes them (no default port): `example.org:8080`."""
-    parts = urlsplit(url.strip())
+    return _netloc(urlsplit(url.strip()))
+
+
+def _netloc(parts: SplitResult) -> str:
     host = (parts.hostname or "").lower()
-    netloc = f"[{host}]" if ":" in host else host
-    port = parts.port
-    if port and port != DEFAULT_PORTS.get(parts.scheme.lower()):
-        netloc = f"{netloc}:{port}"
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    if parts.port and parts.port != DEFAULT_PORTS.get(parts.scheme.lower()):
+        netloc = f"{netloc}:{parts.port}"
     return netloc
 
 
