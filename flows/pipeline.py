@@ -89,15 +89,14 @@ async def _extract_load(ctx: _RunContext, source: Source, fresh: list[FetchedPag
     report.timings["extract"] += time.monotonic() - started
     started = time.monotonic()
     async with ctx.db_lock:
-        counts = await asyncio.to_thread(_load, ctx.db, articles, fresh, errors, ctx.run_id, report.source_id,
-                                         archived, set(flagged))
+        counts, recorded = await asyncio.to_thread(_load, ctx.db, articles, fresh, errors, ctx.run_id,
+                                                   report.source_id, archived, set(flagged))
     report.timings["load"] += time.monotonic() - started
     report.parsed += len(fresh)
     report.articles += len(articles) - len(counts.kept)
     report.new, report.updated, report.unchanged = (report.new + counts.new, report.updated + counts.updated,
                                                     report.unchanged + counts.unchanged)
-    report.errors.extend(str(e) for e in errors)
-    report.errors.extend(f"{url}: {reason}" for url, reason in counts.kept)
+    report.errors.extend(str(e) for e in recorded)
     kept = {url for url, _ in counts.kept}
     run.tally.add([a for a in articles if a.page_url not in kept])
 
@@ -109,13 +108,16 @@ def _archive(db: Path, pages: list[FetchedPage], run_id: str) -> set[tuple[str, 
 
 def _load(db: Path, articles: list[ProcessedArticle], extracted: list[FetchedPage], errors: list[FetchError],
           run_id: str, source_id: str, archived: Collection[tuple[str, str]], soft_errors: set[str]
-          ) -> load.LoadCounts:
+          ) -> tuple[load.LoadCounts, list[FetchError]]:
+    """Load the articles, mark the extracted pages, record the errors (the given ones and a stored article
+    kept against its page); returns the counts and every error recorded."""
     with connect(db) as con:
         counts = load.load_articles(con, articles, run_id, archived)
         kept = [FetchError(url, reason) for url, reason in counts.kept]
-        load.mark_extracted(con, extracted, soft_errors | {url for url, _ in counts.kept})
-        load.append_errors(con, errors + kept, source_id, run_id)
-        return counts
+        load.mark_extracted(con, extracted, soft_errors | {e.url for e in kept})
+        recorded = errors + kept
+        load.append_errors(con, recorded, source_id, run_id)
+        return counts, recorded
 
 
 def _pending_batch(db: Path, source_id: str, after_url: str, limit: int) -> tuple[list[FetchedPage], str | None]:
@@ -197,7 +199,7 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
     async def one(links: list[DiscoveredLink]) -> None:
         async with ctx.in_flight:
             if deadline.expired:  # the rest waits for the next run
-                crawl.out_of_time, crawl.deferred = True, crawl.deferred + len(links)
+                crawl.defer(len(links))
                 return
             await batch_task(ctx, source, fetcher, links, quote(crawl), quote(known), run, deadline)
 

@@ -51,6 +51,10 @@ class CrawlResult:
     deferred: int = 0  # links worth fetching left for the next run (the per-run cap, or the time budget)
     out_of_time: bool = False  # the source's time budget ran out during this run
 
+    def defer(self, links: int) -> None:
+        """Leave links for the next run because the source's time budget ran out."""
+        self.out_of_time, self.deferred = True, self.deferred + links
+
     @property
     def source_failed(self) -> bool:
         """True when discovery itself failed, so nothing could be learnt about the source."""
@@ -231,13 +235,13 @@ async def _fetch_in_time(fetcher: Fetcher, url: str, source: Source, result: Cra
                          headers: dict[str, str] | None) -> FetchedPage | None:
     """fetcher.fetch within the source's time budget; a URL the budget leaves no time for is deferred."""
     if deadline.expired:
-        result.out_of_time, result.deferred = True, result.deferred + 1
+        result.defer(1)
         return None
     try:
         async with deadline.scope():
             return await fetcher.fetch(url, source, headers=headers)
     except TimeoutError:
-        result.out_of_time, result.deferred = True, result.deferred + 1
+        result.defer(1)
         return None
     except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
         _record_failure(result, url, exc)

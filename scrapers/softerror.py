@@ -33,12 +33,12 @@ class SoftErrorScreen:
 
     def flag(self, pages: list[PageText]) -> dict[str, str]:
         """The URLs among pages that look like a soft error, each with the reason."""
-        short = [p for p in pages if len(p.body) < SHORT_TEXT and _normal(p.title)]
-        for page in short:
-            self._urls_by_title[_normal(page.title)].add(page.url)
+        short = [(p, title) for p in pages if len(p.body) < SHORT_TEXT and (title := _normal(p.title))]
+        for page, title in short:
+            self._urls_by_title[title].add(page.url)
         flagged = {}
-        for page in short:
-            urls = self._urls_by_title[_normal(page.title)]
+        for page, title in short:
+            urls = self._urls_by_title[title]
             if len(urls) >= SAME_TITLE_URLS:
                 flagged[page.url] = (f"looks like an error page, not an article: the title {page.title!r} "
                                      f"came on {len(urls)} URLs of this source in this run")

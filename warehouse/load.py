@@ -130,7 +130,7 @@ def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str
     when there are no more): the next run extracts them without refetching."""
     # The small keyed tables say which pages are pending (almost always none); only their bodies are read.
     pending = con.execute(
-        """select s.url || ' ' || s.content_hash from ops.http_state s left join ops.extracted_pages e on e.url = s.url
+        """select s.url, s.content_hash from ops.http_state s left join ops.extracted_pages e on e.url = s.url
            where s.source_id = ? and s.page_kind = 'article' and s.content_hash is not null and s.url > ?
              and e.content_hash is distinct from s.content_hash
            order by s.url limit ?""",
@@ -144,14 +144,14 @@ def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str
            from raw.pages p
            where p.url || ' ' || p.content_hash in (select unnest(?)) and p.status = 200
            order by p.url""",
-        [[key for (key,) in pending]],
+        [[f"{url} {digest}" for url, digest in pending]],
     ).fetchall()
     pages = [
         FetchedPage(source_id=r[0], requested_url=r[1], final_url=r[2], status=r[3], content_type=r[4] or "",
                     text=unpack_body(r[5]), fetched_at=r[6], etag=r[7], last_modified=r[8], kind="article")
         for r in rows
     ]
-    return pages, pending[-1][0].split(" ", 1)[0]
+    return pages, pending[-1][0]
 
 
 def mark_extracted(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage],
