@@ -23,7 +23,7 @@ from rich.text import Text
 from flows.api_server import ApiServerError, background_api_server, use_api
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
-from warehouse.db import WarehouseError, connect, connect_sandboxed
+from warehouse.db import WarehouseError, connect, connect_sandboxed, first_line
 from warehouse.exports import write_csv
 from warehouse.lock import WarehouseBusy, lock_held, writer_lock
 from warehouse.status import warehouse_status
@@ -116,10 +116,6 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     # one line, whole paths, for logs and grep.
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _os_failure(exc: OSError, db: Path) -> str:
@@ -216,8 +212,10 @@ def _mark_interrupted(db: Path) -> None:
         con = connect(db, wait=5.0)
     except (WarehouseError, OSError, duckdb.Error):
         return
+    from warehouse.load import mark_running_interrupted  # loaded already: the run imported the pipeline
+
     try:
-        con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
+        mark_running_interrupted(con)
     except duckdb.Error:
         pass
     finally:
@@ -251,7 +249,7 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
     except duckdb.Error as exc:
-        raise _fail(f"{db}: {_first_line(exc)}") from None
+        raise _fail(f"{db}: {first_line(exc)}") from None
     if not STATE["quiet"]:
         _print_ingest(report)
         if build:
@@ -292,7 +290,7 @@ def build(db: DbOption = SETTINGS.db) -> None:
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
     except duckdb.Error as exc:
-        raise _fail(f"{db}: {_first_line(exc)}") from None
+        raise _fail(f"{db}: {first_line(exc)}") from None
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
     _print_marts(db)
 
@@ -316,7 +314,7 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
     except duckdb.Error as exc:
-        raise _fail(f"{db}: {_first_line(exc)}") from None
+        raise _fail(f"{db}: {first_line(exc)}") from None
     _print_ingest(report)
     _print_marts(db)
 
@@ -354,7 +352,7 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run, read-only.")], db
         reason = str(exc)
         why = _refusal(reason)
         if why:
-            raise _fail(f"query refused on {db}: {why} ({_first_line(exc)})") from None
+            raise _fail(f"query refused on {db}: {why} ({first_line(exc)})") from None
         raise _fail(f"query failed on {db}: {reason}") from None
     finally:
         con.close()

@@ -24,15 +24,15 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     No connection lets DuckDB's checkpoint merge row groups (see _settings).
     """
     path = Path(path)
-    if read_only and not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
-    if not read_only:
+    if read_only:
+        _must_exist(path)
+    else:
         check_folder(path)
         if not path.exists():
             try:
                 _create(path)
             except duckdb.Error as exc:
-                raise WarehouseError(f"{path}: cannot create the warehouse: {_first_line(exc)}") from None
+                raise WarehouseError(f"{path}: cannot create the warehouse: {first_line(exc)}") from None
     con = _open(path, read_only, wait)
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
@@ -84,12 +84,18 @@ def connect_sandboxed(path: Path, wait: float = 30.0) -> duckdb.DuckDBPyConnecti
     SANDBOX_SETTINGS). The settings are given when the file is opened, not SET afterwards: SET would change
     them for every other connection of this process to the same file."""
     path = Path(path)
-    if not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
+    _must_exist(path)
     return _open(path, True, wait, SANDBOX_SETTINGS)
 
 
-def _first_line(exc: BaseException) -> str:
+def _must_exist(path: Path) -> None:
+    """A reader never creates the warehouse: a missing file is an error that says how to make one."""
+    if not path.exists():
+        raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (DuckDB's run on with context lines), or its type's name."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 

@@ -326,11 +326,17 @@ def write_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     """Open a row in ops.runs for this run; runs still marked running died (we hold the writer lock)."""
-    con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
+    mark_running_interrupted(con)
     con.execute(
         "insert or replace into ops.runs (run_id, flow, started_at, status) values (?, ?, ?, 'running')",
         [run_id, flow, now()],
     )
+
+
+def mark_running_interrupted(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark the runs still `running` as `interrupted`; call only while holding the writer lock, so none of them
+    is alive."""
+    con.execute("update ops.runs set status = 'interrupted' where status = 'running'")
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, summary: dict[str, int], status: str) -> None:
