@@ -263,7 +263,7 @@ def _lookup(key: str, surface: str, start: int, end: int, text: str, gazetteer: 
     kind = "name"
     city_ids: tuple[str, ...] = gazetteer.index.get(key, ())
     if not city_ids and text[end:end + 1] and text[end:end + 1] in "'’" and key.endswith(("s", "z", "x", "ß")):
-        surface, end = surface + text[end], end + 1  # "Zwönitz'": the genitive apostrophe
+        surface, end = surface + text[end], end + 1  # "Seelitz'": the genitive apostrophe
         city_ids = gazetteer.index.get(key, ())
     if not city_ids and key.endswith("s") and len(key) > 4:
         city_ids, kind = gazetteer.index.get(key[:-1], ()), "genitive"
@@ -334,7 +334,7 @@ def find_cities(text: str, gazetteer: Gazetteer | None = None) -> list[CityMenti
         return c.strong or counts[c.city.city_id] >= 2
 
     accepted = [plain_ok(c) for c in resolved]
-    # Lists spread acceptance: "von Aalen bis Zwönitz", "Castrop-Rauxel und Schwerte". From each accepted
+    # Lists spread acceptance: "von Aalen bis Zittau", "Castrop-Rauxel und Schwerte". From each accepted
     # name to its neighbours, each name once: a long list accepted from its far end costs one pass, not one
     # pass per name.
     spreading = [j for j, ok in enumerate(accepted) if ok and not resolved[j].common]
@@ -1036,7 +1036,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         if (word or title_name is not None) and len(name.split()) == 1:
             pool = [title_name, *fuller_names(name)]
             if title_name is not None and len(title_name.split()) == 1:
-                pool += fuller_names(title_name)  # "Forums" in the text, "Innovationsforum" in the title
+                pool += fuller_names(title_name)  # "Forums" in the text, "Zukunftsforum" in the title
             fuller = [n for n in pool if n is not None and event_type(n) == event_type(name) and len(n) > len(name)]
             if fuller:
                 name = max(fuller, key=len)

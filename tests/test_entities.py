@@ -469,7 +469,7 @@ def test_every_event_type_python_emits_is_in_the_dbt_seed():
         seed = {row["event_type"]: row for row in csv.DictReader(handle)}
     assert {kind for kind, _ in E.EVENT_TYPES} | {"other"} == set(seed)
     assert all(row["reason"].strip() for row in seed.values())
-    assert E.event_type("Auftakt der Challenge") == "auftakt" and E.event_type("Smart Country Convention") == (
+    assert E.event_type("Auftakt der Challenge") == "auftakt" and E.event_type("Nordische Verwaltungsconvention") == (
         "convention")
 
 
