@@ -10,51 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scrapers import vocabulary
 from scrapers.records import City
 
 # Foreign cities appear in German text under their German names; GeoNames stores English/native names
-# without language tags, so the exonyms we index are listed here (German name, GeoNames id).
-GERMAN_EXONYMS: dict[str, str] = {
-    "Wien": "2761369", "Brüssel": "2800866", "Lissabon": "2267057", "Mailand": "3173435",
-    "Göteborg": "2711537", "Straßburg": "2973783", "Rom": "3169070", "Prag": "3067696",
-    "Warschau": "756135", "Kopenhagen": "2618425", "Moskau": "524901", "Venedig": "3164603",
-    "Florenz": "3176959", "Neapel": "3172394", "Genf": "2660646", "Zürich": "2657896",
-    "Luxemburg": "2960316", "Athen": "264371", "Belgrad": "792680", "Bukarest": "683506",
-    "Sofia": "727011", "Budapest": "3054643", "Krakau": "3094802", "Breslau": "3081368",
-    "Danzig": "3099434", "Stettin": "3083829", "Posen": "3088171", "Pilsen": "3068160",
-    "Brünn": "3078610", "Pressburg": "3060972", "Bratislava": "3060972", "Laibach": "3196359",
-    "Ljubljana": "3196359", "Agram": "3186886", "Zagreb": "3186886", "Kiew": "703448",
-    "Lemberg": "702550", "Sankt Petersburg": "498817", "Antwerpen": "2803138", "Gent": "2797656",
-    "Brügge": "2800931", "Lüttich": "2792413", "Den Haag": "2747373", "Amsterdam": "2759794",
-    "Rotterdam": "2747891", "Utrecht": "2745912", "Eindhoven": "2756253", "Maastricht": "2751283",
-    "Paris": "2988507", "Lyon": "2996944", "Marseille": "2995469", "Nizza": "2990440",
-    "Toulouse": "2972315", "Bordeaux": "3031582", "Lille": "2998324", "Nantes": "2990969",
-    "Metz": "2994160", "Mülhausen": "2991214", "London": "2643743", "Edinburgh": "2650225",
-    "Manchester": "2643123", "Dublin": "2964574", "Madrid": "3117735", "Barcelona": "3128760",
-    "Sevilla": "2510911", "Valencia": "2509954", "Bilbao": "3128026", "Porto": "2735943",
-    "Turin": "3165524", "Genua": "3176219", "Bologna": "3181928", "Padua": "3171728",
-    "Verona": "3164527", "Triest": "3165185", "Bozen": "3181913", "Meran": "3173577",
-    "Innsbruck": "2775220", "Salzburg": "2766824", "Graz": "2778067", "Linz": "2772400",
-    "Klagenfurt": "2774326", "Bregenz": "2781503", "Basel": "2661604", "Bern": "2661552",
-    "Luzern": "2659811", "Lausanne": "2659994", "St. Gallen": "2658822", "Winterthur": "2657970",
-    "Stockholm": "2673730", "Oslo": "3143244", "Helsinki": "658225", "Espoo": "660158",
-    "Tampere": "634963", "Aarhus": "2624652", "Aalborg": "2624886", "Odense": "2615876",
-    "Malmö": "2692969", "Reykjavík": "3413829", "Tallinn": "588409", "Riga": "456172",
-    "Wilna": "593116", "Vilnius": "593116", "Kaunas": "598316", "Minsk": "625144",
-    "Istanbul": "745044", "Tiflis": "611717", "Sarajevo": "3191281", "Tirana": "3183875",
-    "Skopje": "785842", "Valletta": "2562305", "Nikosia": "146268", "Saloniki": "734077",
-    "Thessaloniki": "734077", "Charkiw": "706483", "Odessa": "698740", "Schytomyr": "686967",
-    "Czernowitz": "710719", "Rostow": "501175", "Leeds": "2644688", "Birmingham": "2655603",
-    "Glasgow": "2648579", "Liverpool": "2644210", "Bristol": "2654675", "Cork": "2965140",
-    "Toronto": "6167865", "New York": "5128581", "Washington": "4140963", "Peking": "1816670",
-    "Tokio": "1850147", "Seoul": "1835848", "Singapur": "1880252", "Kapstadt": "3369157",
-    "Kairo": "360630", "Montreal": "6077243", "Chicago": "4887398", "Los Angeles": "5368361",
-    "San Francisco": "5391959", "Boston": "4930956", "Tel Aviv": "293397", "Jerusalem": "281184",
-}
+# without language tags, so the exonyms we index are data (German name, GeoNames id, reason).
+GERMAN_EXONYMS: dict[str, str] = {row["name"]: row["geonames_id"] for row in vocabulary.rows("exonyms")}
 
 # GeoNames gives a few German cities their English names.
-_DE_NAMES = {"Munich": "München", "Nuremberg": "Nürnberg", "Cologne": "Köln", "Hanover": "Hannover",
-             "Brunswick": "Braunschweig"}
+_DE_NAMES = {row["geonames_name"]: row["name"] for row in vocabulary.rows("german_city_names")}
 
 # German state capitals and big cities have short forms that GeoNames spells in full.
 _DE_SUFFIX = re.compile(r"\s*(\(.*?\)|\b(an der|am|im|in der|ob der|a\.\s?d\.|i\.\s?d\.)\s.+)$")

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scrapers import dates, entities, extract, relevance
+from scrapers import dates, event_fields, events, extract, names, places, programmes, relevance, vocabulary
 from scrapers.config import Source
 from scrapers.extract import Selectors, extract_article
 from scrapers.fingerprint import content_hash, simhash
@@ -20,9 +20,10 @@ from scrapers.urls import article_id, canonicalize, host_of
 # Changes whenever the extraction code or the programme catalogue changes, so every article row can say
 # which extractor produced it and `stadtradar reparse` results are distinguishable from older ones.
 _EXTRACTOR_FILES = sorted(
-    [Path(m.__file__) for m in (dates, entities, relevance)]  # type: ignore[arg-type]
+    [Path(m.__file__) for m in (dates, event_fields, events, names, places, programmes, relevance, vocabulary)]  # type: ignore[arg-type]
     + list(Path(extract.__file__).parent.glob("*.py"))  # type: ignore[arg-type]
-) + [entities.DEFAULT_CATALOGUE, entities.EVENT_TYPES_FILE]
+    + vocabulary.all_files()
+) + [programmes.DEFAULT_CATALOGUE, event_fields.EVENT_TYPES_FILE, vocabulary.path_of("participation_roles")]
 EXTRACTOR_VERSION = hashlib.sha1(b"".join(p.read_bytes() for p in _EXTRACTOR_FILES)).hexdigest()[:12]
 
 
@@ -69,10 +70,10 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
     if not source.matches(url):  # a canonical link pointing at a listing or another section
         url = canonicalize(page.final_url)
     text = f"{record.title}\n{record.body_text}"
-    cities = entities.find_cities(text)
-    publisher = entities.city_by_name(source.city) if source.city else None
-    events = entities.find_events(record, cities, publisher.city_id if publisher else None)
-    place_ids = {c.city_id for c in cities} | {e.city_id for e in events if e.city_id}
+    cities = places.find_cities(text)
+    publisher = places.city_by_name(source.city) if source.city else None
+    found_events = events.find_events(record, cities, publisher.city_id if publisher else None)
+    place_ids = {c.city_id for c in cities} | {e.city_id for e in found_events if e.city_id}
     return ProcessedArticle(
         article_id=article_id(url),
         source_id=source.id,
@@ -83,9 +84,9 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         page_url=canonicalize(page.requested_url),
         page_content_hash=page_hash(page.text),
         cities=cities,
-        programmes=entities.find_programmes(text),
-        events=events,
-        places={i: city for i in place_ids if (city := entities.city_by_id(i)) is not None},
+        programmes=programmes.find_programmes(text),
+        events=found_events,
+        places={i: city for i in place_ids if (city := places.city_by_id(i)) is not None},
     )
 
 
@@ -104,8 +105,8 @@ def warm_up() -> None:
     """Start an extraction worker: load the gazetteer and programme catalogue, so it pays for them once, up
     front, and make it end with the run that started it."""
     _exit_with_parent()
-    entities.find_cities("Dresden")
-    entities.find_programmes("Modellprojekte Smart Cities")
+    places.find_cities("Dresden")
+    programmes.find_programmes("Modellprojekte Smart Cities")
 
 
 def _exit_with_parent() -> None:

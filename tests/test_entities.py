@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import entities as E
+from scrapers import event_fields, events, places, programmes
 from scrapers.records import ArticleRecord
 
 
 def names(text: str) -> list[str]:
-    return [m.name for m in E.find_cities(text)]
+    return [m.name for m in places.find_cities(text)]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -33,7 +33,7 @@ def test_city_forms(text, expected):
 
 def test_mention_records_surface_and_first_offset():
     text = "Bericht\nDie Dresdner Fachleute fuhren später nach Dresden zurück."
-    (m,) = E.find_cities(text)
+    (m,) = places.find_cities(text)
     assert (m.name, m.surface, m.offset) == ("Dresden", "Dresdner", text.index("Dresdner"))
     assert m.city_id == "2935022"
 
@@ -64,16 +64,16 @@ def test_small_places_need_a_cue():
 
 
 def test_city_lookups():
-    assert E.city_by_name("Dresden").city_id == "2935022"
-    assert E.city_by_id("2935022").name == "Dresden"
-    assert E.city_by_name("") is None
-    assert E.city_by_id("0") is None
+    assert places.city_by_name("Dresden").city_id == "2935022"
+    assert places.city_by_id("2935022").name == "Dresden"
+    assert places.city_by_name("") is None
+    assert places.city_by_id("0") is None
 
 
 # ------------------------------------------------------------------------------------------- programmes
 @pytest.fixture(scope="module")
-def cat() -> E.Catalogue:
-    return E.load_programme_catalogue()
+def cat() -> programmes.Catalogue:
+    return programmes.load_programme_catalogue()
 
 
 def test_catalogue_seed_is_well_formed(cat):
@@ -81,19 +81,19 @@ def test_catalogue_seed_is_well_formed(cat):
     assert len(ids) == len(set(ids))
     assert {"mpsc", "eu_cities_mission", "intelligent_cities_challenge", "mobilities_for_eu", "neutralpath",
             "smart_city_dialog", "nsp"} <= set(ids)
-    assert all(p.level in E.LEVELS for p in cat.programmes)
+    assert all(p.level in programmes.LEVELS for p in cat.programmes)
     assert cat.by_id["mpsc"].acronym == "MPSC"
 
 
 def test_malformed_catalogue_names_file_and_line(tmp_path):
     bad = tmp_path / "p.csv"
-    bad.write_text(",".join(E.CATALOGUE_COLUMNS) + "\nx,Name,,,galactic,,,,\n", encoding="utf-8")
+    bad.write_text(",".join(programmes.CATALOGUE_COLUMNS) + "\nx,Name,,,galactic,,,,\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"p\.csv:2: level"):
-        E.load_programme_catalogue(bad)
+        programmes.load_programme_catalogue(bad)
 
 
 def ids(text: str, cat) -> list[str]:
-    return [p.programme_id for p in E.find_programmes(text, cat)]
+    return [p.programme_id for p in programmes.find_programmes(text, cat)]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -117,21 +117,22 @@ def test_no_programme_in_plain_text(cat):
 
 
 def test_discovered_programmes(cat):
-    (p,) = E.find_programmes("Die Stadt erhält Geld aus dem Förderprogramm „Grüne Höfe“ des Landes.", cat)
+    (p,) = programmes.find_programmes("Die Stadt erhält Geld aus dem Förderprogramm „Grüne Höfe“ des Landes.", cat)
     assert p.programme_id == "discovered:grune-hofe"
     assert p.discovered_name == "Grüne Höfe"
-    (q,) = E.find_programmes("Beteiligt ist sie am EU-Projekt CoolCity.", cat)
+    (q,) = programmes.find_programmes("Beteiligt ist sie am EU-Projekt CoolCity.", cat)
     assert q.programme_id == "discovered:coolcity"
 
 
 def test_roles(cat):
-    (p,) = E.find_programmes("Die Stadt wurde als Mentor City der Intelligent Cities Challenge ausgewählt.", cat)
+    (p,) = programmes.find_programmes(
+        "Die Stadt wurde als Mentor City der Intelligent Cities Challenge ausgewählt.", cat)
     assert p.role == "mentor_city"
-    (q,) = E.find_programmes("Seit dem Frühjahr führt Leipzig das Missionslabel der EU-Städtemission.", cat)
+    (q,) = programmes.find_programmes("Seit dem Frühjahr führt Leipzig das Missionslabel der EU-Städtemission.", cat)
     assert q.role == "label"
-    (r,) = E.find_programmes("Kassel ist eine Modellkommune im Programm Modellprojekte Smart Cities.", cat)
+    (r,) = programmes.find_programmes("Kassel ist eine Modellkommune im Programm Modellprojekte Smart Cities.", cat)
     assert r.role == "modellprojekt"
-    (s,) = E.find_programmes("Der Bund fördert die Modellprojekte Smart Cities.", cat)
+    (s,) = programmes.find_programmes("Der Bund fördert die Modellprojekte Smart Cities.", cat)
     assert s.role is None
 
 
@@ -142,19 +143,19 @@ def article(title: str, body: str, published: dt.date, teaser: str | None = None
                          teaser=teaser, details=details or {})
 
 
-def events(art: ArticleRecord, publisher_city_id: str | None = None):
+def events_in(art: ArticleRecord, publisher_city_id: str | None = None):
     text = art.title + "\n" + art.body_text
-    return E.find_events(art, E.find_cities(text), publisher_city_id)
+    return events.find_events(art, places.find_cities(text), publisher_city_id)
 
 
 def city_name(e) -> str | None:
-    return E.city_by_id(e.city_id).name if e.city_id else None
+    return places.city_by_id(e.city_id).name if e.city_id else None
 
 
 def test_event_with_city_after_in():
     art = article("Netzwerk trifft sich", "Die 12. Regionalkonferenz der Modellkommunen findet am 3. März 2026 "
                   "in Erfurt statt. Anmeldung bis zum 20. Februar 2026.", dt.date(2026, 1, 10))
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert e.start_date == dt.date(2026, 3, 3)
     assert city_name(e) == "Erfurt"
     assert e.name.startswith("12. Regionalkonferenz")
@@ -163,7 +164,7 @@ def test_event_with_city_after_in():
 def test_event_range_time_and_year_from_publication():
     art = article("Kongress in Leipzig", "Der Kongress läuft am 7. und 8. Mai von 9 bis 17 Uhr.",
                   dt.date(2026, 2, 1))
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert (e.start_date, e.end_date) == (dt.date(2026, 5, 7), dt.date(2026, 5, 8))
     assert (e.start_time, e.end_time) == (dt.time(9), dt.time(17))
     assert city_name(e) == "Leipzig"
@@ -171,14 +172,14 @@ def test_event_range_time_and_year_from_publication():
 
 def test_online_event():
     art = article("Digitale Verwaltung", "Das Webinar am 14. April 2026 findet online statt.", dt.date(2026, 3, 1))
-    (e,) = events(art, publisher_city_id="2935022")
+    (e,) = events_in(art, publisher_city_id="2935022")
     assert e.is_online and e.city_id is None
 
 
 def test_event_city_falls_back_to_publisher_and_venue_is_read():
     art = article("Rückblick", "Beim Fachtag am 5. Juni 2025 im Haus der Wirtschaft diskutierten viele Gäste.",
                   dt.date(2025, 6, 20))
-    (e,) = events(art, publisher_city_id="2935022")
+    (e,) = events_in(art, publisher_city_id="2935022")
     assert city_name(e) == "Dresden"
     assert e.venue == "Haus der Wirtschaft"
 
@@ -187,7 +188,7 @@ def test_details_block_gives_venue_and_city():
     art = article("Forum Stadtdaten", "Auf dem Forum am 2. Oktober 2025 geht es um offene Daten.",
                   dt.date(2025, 9, 1), details={"Veranstaltungsort": "Stadthalle, 06108 Halle (Saale)",
                                                 "Uhrzeit": "10:00 bis 15:00 Uhr"})
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert city_name(e) == "Halle (Saale)"
     assert e.venue.startswith("Stadthalle")
     assert e.start_time == dt.time(10)
@@ -196,13 +197,13 @@ def test_details_block_gives_venue_and_city():
 def test_no_events_from_publication_dates_deadlines_or_history():
     art = article("Neue Radwege", "12.03.2026 — Die Stadt baut Radwege. Anträge sind bis zum 30. April 2026 "
                   "möglich. Die erste Konferenz dazu gab es am 3. Mai 1999 in Bonn.", dt.date(2026, 3, 12))
-    assert events(art) == []
+    assert events_in(art) == []
 
 
 def test_one_event_per_date_and_city():
     art = article("Tagung in Jena", "Die Tagung am 9. September 2025 war voll. Am 9. September 2025 "
                   "sprachen auf der Tagung viele Gäste.", dt.date(2025, 9, 12))
-    assert len(events(art)) == 1
+    assert len(events_in(art)) == 1
 
 
 # ------------------------------------------------------------------- hand-written held-out-like fixtures
@@ -241,7 +242,7 @@ def _fixture_record(item: dict) -> ArticleRecord:
 
 def score_fixtures(paths: list[Path]) -> dict[str, tuple[float, float, float]]:
     """Cities, programmes and events (P, R, F1) over fixture files, scored like ../shared/eval/run_eval.py."""
-    cat = E.load_programme_catalogue()
+    cat = programmes.load_programme_catalogue()
     c = [0, 0, 0]
     p = [0, 0, 0]
     gold_events: set[tuple[str, str]] = set()
@@ -255,7 +256,7 @@ def score_fixtures(paths: list[Path]) -> dict[str, tuple[float, float, float]]:
         item = json.loads(path.read_text(encoding="utf-8"))
         gold, record = item["gold"], _fixture_record(item)
         text = f"{record.title}\n{record.body_text}"
-        cities = E.find_cities(text)
+        cities = places.find_cities(text)
         req, opt = gold["cities_required"], gold["cities_optional"]
         pred = {m.name for m in cities}
         c[0] += sum(1 for n in pred if any(_same_city(n, r) for r in req))
@@ -263,7 +264,7 @@ def score_fixtures(paths: list[Path]) -> dict[str, tuple[float, float, float]]:
         c[2] += sum(1 for r in req if not any(_same_city(n, r) for n in pred))
 
         preds = []
-        for m in E.find_programmes(text, cat):
+        for m in programmes.find_programmes(text, cat):
             prog = cat.by_id.get(m.programme_id)
             spellings = [prog.name, prog.acronym, *prog.aliases] if prog else [m.discovered_name]
             preds.append({_norm(x) for x in spellings if x})
@@ -275,8 +276,8 @@ def score_fixtures(paths: list[Path]) -> dict[str, tuple[float, float, float]]:
 
         gold_events |= {ev_key(e["start_date"], e["city"]) for e in gold["events_required"]}
         optional_events |= {ev_key(e["start_date"], e["city"]) for e in gold["events_optional"]}
-        for e in E.find_events(record, cities):
-            city = E.city_by_id(e.city_id) if e.city_id else None
+        for e in events.find_events(record, cities):
+            city = places.city_by_id(e.city_id) if e.city_id else None
             found_events.add(ev_key(e.start_date, city.name if city and not e.is_online else None))
 
     def hit(k: tuple[str, str], pool: set[tuple[str, str]]) -> bool:
@@ -329,8 +330,8 @@ def test_city_homonyms_and_lists(text, expected):
 
 
 def test_foreign_city_beats_a_german_hamlet_of_the_same_name():
-    (m,) = E.find_cities("Auch Schaffhausen hat Interesse bekundet.")
-    assert E.city_by_id(m.city_id).country_code == "CH"
+    (m,) = places.find_cities("Auch Schaffhausen hat Interesse bekundet.")
+    assert places.city_by_id(m.city_id).country_code == "CH"
 
 
 @pytest.mark.parametrize("text", [
@@ -370,21 +371,21 @@ def test_anchored_matching_equals_the_full_alternation(cat):
     for item in texts:
         text = "\n".join([item["title"], item["teaser"], *item["paragraphs"]])
         slow = sorted((pid, m.start(), m.end()) for pid, rx in cat.patterns for m in rx.finditer(text))
-        assert sorted(E._catalogue_matches(text, cat)) == slow
+        assert sorted(programmes._catalogue_matches(text, cat)) == slow
 
 
 # ------------------------------------------------------------------- events: years, deadlines, fields
 def test_date_without_year_in_a_january_report_is_last_december():
     art = article("Rückblick", "Am 12. Dezember diskutierten 300 Gäste im Webinar über Beteiligung.",
                   dt.date(2026, 1, 8))
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert e.start_date == dt.date(2025, 12, 12) and e.is_online
 
 
 def test_date_without_year_in_a_december_announcement_is_next_january():
     art = article("Neujahrsempfang", "Der Neujahrsempfang findet am 14. Januar im Rathaus in Oldenburg statt.",
                   dt.date(2025, 12, 18))
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert e.start_date == dt.date(2026, 1, 14)
     assert city_name(e) == "Oldenburg"
 
@@ -392,7 +393,7 @@ def test_date_without_year_in_a_december_announcement_is_next_january():
 def test_application_windows_and_deadlines_are_not_events():
     art = article("Förderaufruf", "Anträge für die Konferenzförderung können vom 1. Januar bis zum 31. März 2026 "
                   "eingereicht werden. Anmeldeschluss für die Tagung ist der 15. Februar 2026.", dt.date(2025, 12, 15))
-    assert events(art) == []
+    assert events_in(art) == []
 
 
 def test_event_fields_from_text():
@@ -400,7 +401,7 @@ def test_event_fields_from_text():
                   "Die Abschlussveranstaltung des Interreg-Projekts findet am Freitag, 28. November 2025, "
                   "von 9:30 Uhr bis 17:15 Uhr im Konzil statt (Hafenstraße 2, 78462 Konstanz). Organisiert wird sie "
                   "von der Stadt Konstanz gemeinsam mit dem Kanton Thurgau.", dt.date(2025, 11, 5))
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert (e.start_time, e.end_time) == (dt.time(9, 30), dt.time(17, 15))
     assert city_name(e) == "Konstanz"
     assert e.address == "Hafenstraße 2, 78462 Konstanz"
@@ -414,7 +415,7 @@ def test_event_fields_from_details_block():
                "Ort": "bcc, Alexanderstraße 11, 10178 Berlin", "Veranstalter": "Bundesministerium für Wohnen"}
     art = article("Jetzt anmelden: 8. Kongress der Modellprojekte Smart Cities",
                   "Der Kongress bringt Kommunen zusammen.", dt.date(2026, 3, 2), details=details)
-    (e,) = events(art)
+    (e,) = events_in(art)
     assert (e.start_date, e.end_date) == (dt.date(2026, 6, 24), dt.date(2026, 6, 25))
     assert city_name(e) == "Berlin"
     assert e.address == "Alexanderstraße 11, 10178 Berlin"
@@ -435,42 +436,44 @@ def test_event_fields_from_details_block():
     ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung", "auftakt"),
 ])
 def test_event_names_and_types(sentence, name, kind):
-    (e,) = events(article("Nachricht", sentence, dt.date(2025, 9, 1)))
+    (e,) = events_in(article("Nachricht", sentence, dt.date(2025, 9, 1)))
     assert (e.name, e.event_type) == (name, kind)
 
 
 def test_event_words_skip_verbs_and_weekdays():
     art = article("Messwerte", "Am Dienstag, 14. Oktober 2025, messen Sensoren den Wert; die Teams treffen sich "
                   "am 15. Oktober 2025 im Landtag.", dt.date(2025, 10, 1))
-    assert events(art) == []
+    assert events_in(art) == []
 
 
 def test_address_and_organiser_helpers():
-    assert E.find_address("Kurhaus, Am Kurpark 2, 36251 Bad Hersfeld. Danach") == "Am Kurpark 2, 36251 Bad Hersfeld"
-    assert E.find_address("Hansering 15, 06108 Halle (Saale)") == "Hansering 15, 06108 Halle (Saale)"
-    assert E.find_address("Es kamen 12000 Gäste.") is None
-    assert E.find_organiser("Die Alte Hansestadt Lemgo lädt zum Hackathon ein.") == "Alte Hansestadt Lemgo"
-    assert E.find_organiser(["Gastgeberin ist die Stadt Bamberg, die seit 2020 dabei ist.",
+    assert (event_fields.find_address("Kurhaus, Am Kurpark 2, 36251 Bad Hersfeld. Danach")
+            == "Am Kurpark 2, 36251 Bad Hersfeld")
+    assert event_fields.find_address("Hansering 15, 06108 Halle (Saale)") == "Hansering 15, 06108 Halle (Saale)"
+    assert event_fields.find_address("Es kamen 12000 Gäste.") is None
+    assert event_fields.find_organiser("Die Alte Hansestadt Lemgo lädt zum Hackathon ein.") == "Alte Hansestadt Lemgo"
+    assert event_fields.find_organiser(["Gastgeberin ist die Stadt Bamberg, die seit 2020 dabei ist.",
                              "Veranstalter ist die Transferstelle."]) == "Transferstelle"
-    assert E.event_type("Online-Seminar") == "webinar" and E.event_type("Tag der offenen Tür") == "other"
+    assert event_fields.event_type("Online-Seminar") == "webinar"
+    assert event_fields.event_type("Tag der offenen Tür") == "other"
 
 
 def test_a_weekday_in_the_title_announces_no_event():
     art = article("Warnstreik: Am Montag fahren keine Busse",
                   "Wer am Montag, 2. Februar, in Dortmund Bus fahren will, muss laufen.", dt.date(2026, 1, 30))
-    assert events(art) == []
+    assert events_in(art) == []
 
 
 def test_every_event_type_python_emits_is_in_the_dbt_seed():
     """One vocabulary: the extractor's kinds are the seed's rows, so the marts never turn one into 'other'."""
     import csv
 
-    with E.EVENT_TYPES_FILE.open(encoding="utf-8", newline="") as handle:
+    with event_fields.EVENT_TYPES_FILE.open(encoding="utf-8", newline="") as handle:
         seed = {row["event_type"]: row for row in csv.DictReader(handle)}
-    assert {kind for kind, _ in E.EVENT_TYPES} | {"other"} == set(seed)
+    assert {kind for kind, _ in event_fields.EVENT_TYPES} | {"other"} == set(seed)
     assert all(row["reason"].strip() for row in seed.values())
-    assert E.event_type("Auftakt der Challenge") == "auftakt" and E.event_type("Nordische Verwaltungsconvention") == (
-        "convention")
+    assert event_fields.event_type("Auftakt der Challenge") == "auftakt"
+    assert event_fields.event_type("Nordische Verwaltungsconvention") == "convention"
 
 
 @pytest.mark.parametrize(("text", "cities"), [
@@ -482,7 +485,7 @@ def test_every_event_type_python_emits_is_in_the_dbt_seed():
 def test_a_name_inside_a_hyphenated_street_name_is_no_place(text, cities):
     """Issue 16: a street named after a person or a place names no place (the third case guards a name that is
     no place anyway)."""
-    assert {c.surface for c in E.find_cities(text)} == cities
+    assert {c.surface for c in places.find_cities(text)} == cities
 
 
 def test_a_bare_event_word_takes_the_full_name_another_mention_gives():
@@ -493,8 +496,8 @@ def test_a_bare_event_word_takes_the_full_name_another_mention_gives():
         teaser="Beim Zukunftsforum „Wärme, Daten, Quartiere“ kamen Fachleute aus Verwaltung und Stadtwerken zusammen.",
         body_text="Die erste Ausgabe des Forums am 3. März 2025 in Kassel galt der kommunalen Wärmeplanung.",
         published_date=dt.date(2025, 3, 10))
-    events = E.find_events(record, E.find_cities(f"{record.title}\n{record.body_text}"), None)
-    assert [e.name for e in events] == ["Zukunftsforum „Wärme, Daten, Quartiere“"]
+    found = events.find_events(record, places.find_cities(f"{record.title}\n{record.body_text}"), None)
+    assert [e.name for e in found] == ["Zukunftsforum „Wärme, Daten, Quartiere“"]
 
 
 @pytest.mark.parametrize(("place", "venue"), [("Ort: Kassel", None), ("Ort: 34117 Kassel", None),
@@ -505,5 +508,5 @@ def test_a_city_alone_is_no_venue(place, venue):
     record = ArticleRecord(url="https://www.example.org/b", title="Fachtag Wärmeplanung",
                            body_text="Der Fachtag Wärmeplanung findet am 3. März 2025 statt.",
                            published_date=dt.date(2025, 2, 10), details={key: value, "Datum": "3. März 2025"})
-    events = E.find_events(record, E.find_cities(f"{record.title}\n{record.body_text}"), None)
-    assert [(e.venue, e.city_id) for e in events] == [(venue, E.city_by_name("Kassel").city_id)]
+    found = events.find_events(record, places.find_cities(f"{record.title}\n{record.body_text}"), None)
+    assert [(e.venue, e.city_id) for e in found] == [(venue, places.city_by_name("Kassel").city_id)]

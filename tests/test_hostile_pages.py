@@ -10,7 +10,7 @@ import re
 
 from lxml import etree
 
-from scrapers import entities
+from scrapers import events, places, programmes
 from scrapers.config import Source
 from scrapers.dates import find_dates
 from scrapers.extract import extract_article
@@ -111,54 +111,54 @@ def _spy(monkeypatch, module, name: str) -> list[int]:
 def test_events_in_text_without_sentence_breaks_are_read_in_bounded_windows(monkeypatch):
     body = RUN_ON * 40  # about 8,000 characters, one "sentence"
     article = ArticleRecord(url=URL, title="Termine", body_text=body, published_date=dt.date(2025, 3, 1))
-    city_texts = _spy(monkeypatch, entities, "find_cities")
-    date_texts = _spy(monkeypatch, entities, "find_dates")
-    events = entities.find_events(article, [])
-    assert {e.start_date for e in events} >= {dt.date(2025, 3, 12), dt.date(2025, 4, 3), dt.date(2025, 5, 18)}
-    context = 2 * entities._DATE_CONTEXT + entities._LONGEST_DATE
+    city_texts = _spy(monkeypatch, events, "find_cities")
+    date_texts = _spy(monkeypatch, events, "find_dates")
+    found = events.find_events(article, [])
+    assert {e.start_date for e in found} >= {dt.date(2025, 3, 12), dt.date(2025, 4, 3), dt.date(2025, 5, 18)}
+    context = 2 * events._DATE_CONTEXT + events._LONGEST_DATE
     assert city_texts and max(city_texts) <= context
-    assert date_texts and max(date_texts) <= entities._LONGEST_SENTENCE + 2 * entities._LONGEST_DATE
+    assert date_texts and max(date_texts) <= events._LONGEST_SENTENCE + 2 * events._LONGEST_DATE
 
 
 def test_the_dates_of_an_overlong_sentence_are_those_of_the_whole_text():
     text = (RUN_ON + "und am Mittwoch, 18. November bis Donnerstag, 2. Dezember 2026 ") * 30
     whole = [(s.start, s.end, s.date, s.end_date) for s in find_dates(text, dt.date(2025, 3, 1))]
-    pieces = [(s.start, s.end, s.date, s.end_date) for s in entities._dates_piecewise(text, dt.date(2025, 3, 1))]
+    pieces = [(s.start, s.end, s.date, s.end_date) for s in events._dates_piecewise(text, dt.date(2025, 3, 1))]
     assert pieces == whole
 
 
 def test_events_read_a_bounded_number_of_dates(monkeypatch):
     body = " ".join(f"Am {d}. März 2025 tagt der Arbeitskreis Nummer {d} in Leipzig." for d in range(1, 29)) * 15
     article = ArticleRecord(url=URL, title="Sitzungen", body_text=body, published_date=dt.date(2025, 3, 1))
-    city_texts = _spy(monkeypatch, entities, "find_cities")
-    events = entities.find_events(article, [])
-    assert len(events) == 28  # one per day: the first mentions give every event
+    city_texts = _spy(monkeypatch, events, "find_cities")
+    found = events.find_events(article, [])
+    assert len(found) == 28  # one per day: the first mentions give every event
     # one look-up per dated mention read, plus the title's
-    assert len(city_texts) <= entities._MAX_EVENT_DATES + 1
+    assert len(city_texts) <= events._MAX_EVENT_DATES + 1
 
 
 def test_a_long_list_of_places_is_accepted_in_one_pass(monkeypatch):
     small_towns = ["Zwönitz", "Schwerte", "Aalen"] * 200  # accepted through the big city at the end of the list
     text = "Teilnehmer: " + ", ".join(small_towns) + " und Dresden"
     joins: list[int] = []
-    real = entities._LIST_JOINER
+    real = places._LIST_JOINER
 
     class CountingJoiner:
         def fullmatch(self, *args):
             joins.append(1)
             return real.fullmatch(*args)
 
-    monkeypatch.setattr(entities, "_LIST_JOINER", CountingJoiner())
-    assert {c.name for c in entities.find_cities(text)} >= {"Zwönitz", "Schwerte", "Dresden"}
+    monkeypatch.setattr(places, "_LIST_JOINER", CountingJoiner())
+    assert {c.name for c in places.find_cities(text)} >= {"Zwönitz", "Schwerte", "Dresden"}
     assert len(joins) <= 2 * (len(small_towns) + 1)
 
 
 def test_programme_names_are_looked_for_only_where_a_word_starts():
     # Tried at every capital inside one long word, the pattern would read the rest of the word each time.
-    pattern = entities._DISCOVER[2]
+    pattern = programmes._DISCOVER[2]
     assert pattern.search("Gefördert mit dem Digitalprogramm (DGP).").group(1) == "Digitalprogramm"
     assert pattern.search("xDigitalprogramm (DGP)") is None
-    assert entities.find_programmes("Aa" * 20_000) == []
+    assert programmes.find_programmes("Aa" * 20_000) == []
 
 
 def test_extraction_of_a_page_without_sentence_breaks_keeps_its_text():

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import warehouse.calendar as calendar_module
-from scrapers import entities
+from scrapers import events, places
 from scrapers.dates import FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR, find_dates, is_plausible, plausible
 from scrapers.discovery import parse_feed, parse_sitemap
 from scrapers.extract import extract_article
@@ -114,8 +114,8 @@ def test_an_article_with_a_far_off_sitemap_date_is_extracted_and_has_no_far_off_
     links, _ = parse_sitemap(sitemap(("https://www.konstanz.de/a", "9998-06-01")), SITEMAP_URL)
     record = extract_article(article_page(), links[0].url, feed_date=links[0].published)
     assert record is not None and record.published_date is None
-    events = entities.find_events(record, entities.find_cities(record.body_text))
-    assert all(is_plausible(e.start_date) for e in events)
+    found = events.find_events(record, places.find_cities(record.body_text))
+    assert all(is_plausible(e.start_date) for e in found)
 
 
 @pytest.mark.parametrize("value", ["31.02.2025", "2025-02-31", "2025-02-31T10:00:00+01:00", "20250231"])

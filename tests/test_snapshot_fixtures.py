@@ -12,7 +12,7 @@ from functools import cache
 import pytest
 import yaml
 
-from scrapers import entities
+from scrapers import places
 from scrapers.config import PROJECT_ROOT, load_sources
 from scrapers.extract import extract_article, is_listing_page
 from scrapers.process import ProcessedArticle, process_page
@@ -81,7 +81,7 @@ def test_events_over_the_snapshot():
     found = set()
     for url in EXPECTED:
         for event in processed(url).events:
-            city = entities.city_by_id(event.city_id) if event.city_id else None
+            city = places.city_by_id(event.city_id) if event.city_id else None
             found.add(key(event.start_date, "online" if event.is_online or city is None else city.name))
     assert found - gold - optional == set(), "spurious events"
     recall = len(found & gold) / len(gold)

@@ -34,7 +34,7 @@ programmes as (
 
 event_types as (
 
-    -- The one vocabulary of event kinds, which the extractor reads too (scrapers/entities.py).
+    -- The one vocabulary of event kinds, which the extractor reads too (scrapers/event_fields.py).
     select event_type from {{ ref('event_types') }}
 
 ),

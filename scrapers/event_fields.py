@@ -1,0 +1,206 @@
+"""The fields of an event read from text: its kind, name, venue, address and organiser (pure functions)."""
+from __future__ import annotations
+
+import re
+
+from scrapers import vocabulary
+from scrapers.gazetteer import norm_key
+
+__all__ = ["EVENT_TYPES", "EVENT_TYPES_FILE", "detail", "event_name", "event_type", "event_words", "find_address",
+           "find_organiser", "sentences"]
+
+
+def _event_words_pattern() -> re.Pattern[str]:
+    compounds = vocabulary.alternation("event_words", "pattern", compound="yes")
+    alone = vocabulary.alternation("event_words", "pattern", compound="no")
+    return re.compile(r"(?<![^\W\d_])(?:[\w-]*?(?:" + compounds + r")|" + alone + r")(?:[a-zäöüß]*)(?![^\W\d_])")
+
+
+_EVENT_WORDS = _event_words_pattern()
+# Every stem of an event word, for a fast first pass over long texts (a superset of _EVENT_WORDS).
+EVENT_STEMS = tuple(sorted({row["stem"] for row in vocabulary.rows("event_words")}))
+# Compounds of "-tag" that name a weekday, a parliament or a date, never an event ("Digitaltag" is one).
+_NOT_EVENT_TAG = re.compile(r"(?:" + vocabulary.words("not_event_days") + r")tag(?:e|es|en|s)?$", re.IGNORECASE)
+
+
+def event_words(text: str) -> list[re.Match[str]]:
+    """The event words in `text`, without weekdays and other "-tag" compounds that name no event."""
+    return [w for w in _EVENT_WORDS.finditer(text) if not _NOT_EVENT_TAG.search(w.group(0))]
+
+
+def first_event_word(text: str) -> re.Match[str] | None:
+    words = event_words(text)
+    return words[0] if words else None
+
+
+def stem_positions(text: str) -> list[int]:
+    """Sorted offsets of every event-word stem in `text` (str.find on the lower-cased text: fast on long texts)."""
+    low = text.lower()
+    out = []
+    for stem in EVENT_STEMS:
+        pos = low.find(stem)
+        while pos != -1:
+            out.append(pos)
+            pos = low.find(stem, pos + 1)
+    return sorted(out)
+
+
+VENUE = re.compile(r"\b(?:[Ii]m|[Ii]n der|[Ii]n den|[Ii]m Haus der|[Aa]uf dem|[Aa]uf der)\s+"
+                   r"((?:[A-ZÄÖÜ][\w-]+)(?:\s(?:für|der|des|am|an der|zu)\s(?:[A-ZÄÖÜ][\w-]+)(?:\s[A-ZÄÖÜ][\w-]+)?)?)")
+VENUE_HEADS = re.compile(r"(" + vocabulary.alternation("venue_heads") + r")")
+DETAIL_KEYS = {field: tuple(dict.fromkeys(vocabulary.entries("detail_keys", field=field)))
+               for field in ("venue", "date", "time", "organiser")}
+
+# The kinds of event, from the event word: one vocabulary with dbt (the seed dbt/seeds/event_types.csv, which
+# says why each kind is there). First match wins, so compounds go before their heads; `other` has no pattern.
+EVENT_TYPES_FILE = vocabulary.path_of("event_types")
+EVENT_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (row["event_type"], re.compile(row["pattern"], re.IGNORECASE))
+    for row in vocabulary.rows("event_types") if row["pattern"])
+ABBREVIATIONS = frozenset(vocabulary.entries("abbreviations"))
+# Words that open a sentence or a phrase but never an event's name.
+_NAME_STOP = frozenset(norm_key(w) for w in vocabulary.entries("name_stop_words"))
+# Words at which the genitive or prepositional tail of an event's name ends ("der Modellprojekte | in Kiel").
+_NAME_END = vocabulary.words("name_end_words")
+_STREET = vocabulary.words("street_words")
+_STREET_NOUN = "|".join(sorted({w.capitalize() for w in vocabulary.entries("street_words") if w.isalpha()},
+                               key=len, reverse=True))
+_ADDRESS = re.compile(
+    r"((?:Am|An der|An den|Auf der|Auf dem|Im|In der|Zum|Zur)\s[A-ZÄÖÜ][\wäöüß-]+\s\d+\s?[a-z]?"
+    r"|(?:[A-ZÄÖÜ][\wäöüß.-]*[ -]){0,3}(?:[A-ZÄÖÜ][\wäöüß.-]*(?:" + _STREET + r")|(?:" + _STREET_NOUN + r")"
+    r"(?:\s(?:der|des|am)\s[A-ZÄÖÜ][\wäöüß-]+)?)(?:\s+\d+\s?[a-z]?(?:\s?[-–]\s?\d+)?)?)"
+    r",?\s+(\d{5})\s+((?:(?:" + vocabulary.words("place_name_prefixes") + r")\s)?[A-ZÄÖÜ][\wäöüß-]*"
+    r"(?:/[A-ZÄÖÜ][\wäöüß]+)?(?:\s(?:\([^)]{2,20}\)|(?:an|am|im|in|ob|bei)\s(?:der\s)?[A-ZÄÖÜ][\wäöüß-]+))?)")
+_ORGANISER = [
+    re.compile(r"\bVeranstalter(?:in|innen)?\s*(?:ist|sind|war|waren|:)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\b(?:[Vv]eranstaltet|[Oo]rganisiert|[Aa]usgerichtet)\s+(?:wird\s+(?:sie|er|es|das\s+\w+|die\s+\w+|"
+               r"der\s+\w+)\s+|wurde\s+(?:sie|er|es|das\s+\w+|die\s+\w+|der\s+\w+)\s+|werden\s+|wurden\s+)?"
+               r"(?:von|vom|durch)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\b(?:Gastgeber(?:in)?|Ausrichter(?:in)?)\s+(?:ist|sind|war|waren)\s+(?P<o>[^.;\n]{3,120})"),
+    re.compile(r"\bauf Einladung\s+(?P<o>(?:der|des|von)\s[^.;,\n]{3,100})"),
+    re.compile(r"(?:^|[.!?]\s+|\n)(?P<o>(?:Die|Der|Das)\s[^.;,\n]{2,80}?)\s+(?:lädt|laden|lud|luden)\b[^.;\n]{0,200}?\bein\b"),
+    re.compile(r"(?:^|[.!?]\s+|\n)(?P<o>(?:Die|Der|Das)\s[^.;,\n]{2,80}?)\s+(?:hatte|hatten|hat|haben)\s+"
+               r"(?:[^.;\n]{0,60}\s)?eingeladen\b"),
+    re.compile(r"\b(?:Die|Der|Das)\s+(?P<o>[^.;,\n]{2,80}?)\s+(?:hatte|hatten|hat|haben)\s+(?:dazu|hierzu)\s+eingeladen\b"),
+]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: split at full stops before a capital letter, at line breaks and at dashes after a date."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"[.!?](?=\s+[„\"A-ZÄÖÜ])|\n", text):
+        word = re.search(r"(\S*)$", text[max(0, m.start() - 12):m.start()]).group(1)
+        if m.group(0) != "\n" and (word[-1:].isdigit() or word.isupper() or word in ABBREVIATIONS):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def event_name(sentence: str, word: re.Match[str]) -> str:
+    """The event's name: the event word with an ordinal and name words before it, and a title, a genitive
+    or capitalised name words after it ("24. Regionalkonferenz der Modellprojekte Smart Cities",
+    "Smart Country Convention", "Forum Digitale Daseinsvorsorge")."""
+    start, end = word.start(), word.end()
+    # Capitalised words right before the event word belong to its name ("Smart Country Convention").
+    for m in reversed(list(re.finditer(r"[A-ZÄÖÜ][\w.-]*\s+", sentence[max(0, start - 60):start]))):
+        abs_start = max(0, start - 60) + m.start()
+        if abs_start + len(m.group(0)) != start or norm_key(m.group(0).strip()) in _NAME_STOP:
+            break
+        if _sentence_start_of(sentence, abs_start) and not re.match(r"[A-ZÄÖÜ][\w-]*[A-ZÄÖÜ]|[A-ZÄÖÜ]+\b", m.group(0)):
+            break  # a capital only because the sentence starts here
+        start = abs_start
+    ordinal = re.search(r"(\d{1,3}\.\s*)$", sentence[:start])
+    if ordinal:
+        start = ordinal.start()
+    tail = sentence[end:]
+    motto = re.match(r"\s*„[^“]{2,120}“", tail)
+    if motto:  # a quoted motto right after the word is the rest of the name, commas and all
+        return sentence[start:end + motto.end()].strip(" ,.–-")
+    m = re.match(r"(\s+(?:der|des|zur|zum|für|über|zu|„)[^,;:()\n]*?)"
+                 r"(?=\s+(?:" + _NAME_END + r")\b|[,;:()\n]|\.\s|\.$|$)", tail)
+    if m and len(m.group(1)) < 90:
+        end += m.end(1)
+    else:
+        # Capitalised words after a generic event word name it ("Forum Digitale Daseinsvorsorge").
+        caps = re.match(r"(?:\s+(?!(?:Am|Im|In|Vom|Von|Bei|Beim|Ab|Um)\b)[A-ZÄÖÜ][\w-]+){1,4}", tail)
+        if caps:
+            end += caps.end()
+    quoted = re.match(r"\s*„[^“]{2,120}“", sentence[end:])
+    if quoted:
+        end += quoted.end()
+    return sentence[start:end].strip(" ,.–-")
+
+
+def _sentence_start_of(sentence: str, pos: int) -> bool:
+    before = sentence[:pos].rstrip(" „\"'(")
+    return not before or before[-1] in ".!?:\n–—•-"
+
+
+def event_type(name: str) -> str:
+    """The kind of event a name describes (konferenz, kongress, forum, workshop, webinar, ...), else "other"."""
+    for kind, rx in EVENT_TYPES:
+        if rx.search(name):
+            return kind
+    return "other"
+
+
+def detail(details: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    for k, v in details.items():
+        if k.strip().casefold().rstrip(":") in keys and v and v.strip():
+            return v.strip()
+    return None
+
+
+_STRAY_BEFORE_STREET = re.compile(r"^(?:" + "|".join(k.capitalize() for k in DETAIL_KEYS["venue"]) + r"|Im|In|Bei)\s+"
+                                  r"(?=[A-ZÄÖÜ]\S*(?:" + _STREET + r")\b)")
+
+
+def addresses(text: str) -> list[tuple[str, str]]:
+    """(address, place) of every postal address in `text`, read around each five-digit postcode."""
+    out = []
+    for pc in re.finditer(r"(?<![\d.,])\d{5}(?![\d.,])", text or ""):
+        # Only the window around a postcode is matched: the street pattern is costly on long texts.
+        lo = max(0, pc.start() - 120)
+        for m in _ADDRESS.finditer(text[lo:pc.end() + 60]):
+            if m.start(2) + lo == pc.start():
+                # "Am Kurpark 2" is a street; "Ort Hafenstraße 2" or "Im Hafenstraße …" carry a stray word.
+                street = _STRAY_BEFORE_STREET.sub("", m.group(1).strip())
+                out.append((f"{street}, {m.group(2)} {m.group(3).strip()}", m.group(3).strip()))
+                break
+    return out
+
+
+def find_address(text: str) -> str | None:
+    """The first postal address in `text`: street (and number), postcode and place."""
+    found = addresses(text)
+    return found[0][0] if found else None
+
+
+_ORGANISER_CUE = re.compile(r"Veranstalt|[Oo]rganisiert|[Aa]usgerichtet|Gastgeber|Ausrichter|Einladung|lädt|laden|"
+                            r"lud|eingeladen")
+
+
+def find_organiser(text: str | list[str]) -> str | None:
+    """Who organises an event, as the text says it ("Veranstalter: …", "organisiert von …", "… lädt … ein").
+
+    `text` may be a list of sentences: the clearest wording wins anywhere in it ("Veranstalter ist …"
+    before "Gastgeberin ist …"), else the first sentence that has one.
+    """
+    chunks = [text] if isinstance(text, str) else text
+    chunks = [c for c in chunks if c and _ORGANISER_CUE.search(c)]
+    for rx in _ORGANISER:
+        for chunk in chunks:
+            m = rx.search(chunk)
+            if not m:
+                continue
+            org = re.split(r"\s+(?:gemeinsam mit|zusammen mit|in Kooperation mit|im Auftrag|im Rahmen|statt\b|ein\b|"
+                           r"zu\b|zur\b|zum\b|am\s+\d)|,\s+(?=[a-zäöü\d])", m.group("o"))[0]
+            org = re.sub(r"^(?:der|die|das|dem|den|von|vom)\s+", "", org.strip(" ,:–-"), flags=re.IGNORECASE)
+            if len(org) >= 3 and org[0].isupper():
+                return org
+    return None
+
+

@@ -1,0 +1,308 @@
+"""Find the dated events an article reports: a date near an event word, with its city, name and details (pure)."""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+import functools
+import itertools
+import re
+from collections.abc import Iterator
+
+from scrapers import gazetteer as gz
+from scrapers import vocabulary
+from scrapers.dates import DateSpan, find_dates, find_times, is_plausible
+from scrapers.event_fields import (
+    DETAIL_KEYS,
+    VENUE,
+    VENUE_HEADS,
+    addresses,
+    detail,
+    event_name,
+    event_type,
+    event_words,
+    find_address,
+    find_organiser,
+    first_event_word,
+    sentences,
+    stem_positions,
+)
+from scrapers.places import find_cities
+from scrapers.programmes import _catalogue_matches, load_programme_catalogue
+from scrapers.records import ArticleRecord, CityMention, EventRecord
+
+__all__ = ["find_events"]
+
+# "am 5. Mai", "am Dienstag, 14. Oktober", "vom 3. bis": a date that may follow a title announcing an event.
+_AM_DATE = re.compile(r"\b[Aa]m\s+(?:[A-Z][a-z]+,?\s+)?\d|\b[Vv]om\s+\d")
+_ONLINE = re.compile(r"\b(" + vocabulary.alternation("event_cues", "pattern", kind="online") + r")", re.IGNORECASE)
+# A date after these words is a deadline or the page's own date, not the day of an event.
+_NOT_EVENT_BEFORE = re.compile(r"(" + vocabulary.alternation("event_cues", "pattern", kind="not_event_before")
+                               + r")\W*$", re.IGNORECASE)
+# A deadline named earlier in the clause ("Anmeldeschluss für die Konferenz ist der 15. September").
+_DEADLINE_BEFORE = re.compile(r"(" + vocabulary.alternation("event_cues", "pattern", kind="deadline_noun")
+                              + r")\b[^.;]{0,40}$", re.IGNORECASE)
+# ... or a verb of applying right after it ("bis 31. März eingereicht werden").
+_DEADLINE_AFTER = re.compile(r"^\W{0,3}(?:\d{4}\s*)?(?:\w+\s+){0,3}("
+                             + vocabulary.alternation("event_cues", "pattern", kind="deadline_verb") + r")\b",
+                             re.IGNORECASE)
+_PAST = re.compile(r"\b(" + vocabulary.alternation("event_cues", "pattern", kind="past") + r")\b")
+_FUTURE = re.compile(r"\b(" + vocabulary.alternation("event_cues", "pattern", kind="future") + r")\b")
+def _pick_year(date: dt.date, end: dt.date | None, reference: dt.date, sentence: str) -> tuple[dt.date, dt.date | None]:
+    """The year of a date written without one: the nearest to the publication day, unless the tense says
+    otherwise (a report in January about "am 12. Dezember" means last December)."""
+    options = []
+    for delta in (-1, 0, 1):
+        try:
+            start = date.replace(year=reference.year + delta)
+        except ValueError:  # 29 February
+            continue
+        shift = start.year - date.year
+        options.append((start, end.replace(year=end.year + shift) if end else None))
+    past, future = bool(_PAST.search(sentence)), bool(_FUTURE.search(sentence))
+    slack = dt.timedelta(days=3)
+    if past and not future:
+        earlier = [o for o in options if o[0] <= reference + slack]
+        if earlier:
+            return max(earlier)
+    if future and not past:
+        later = [o for o in options if o[0] >= reference - slack]
+        if later:
+            return min(later)
+    return min(options, key=lambda o: abs((o[0] - reference).days))
+
+
+# A stretch of text this long without a sentence break is no sentence (a page without full stops): each of its
+# dates is read with _DATE_CONTEXT characters either side instead. The longest sentence on the 354 real pages of
+# ../shared/realworld has about 1,050 characters, 99 in 100 have under 350.
+_LONGEST_SENTENCE = 1500
+_DATE_CONTEXT = 600
+_LONGEST_DATE = 100  # "Mittwoch, 18. November 2025 bis Donnerstag, 2. Dezember 2026" and then some
+# More dated mentions than this in the sentences with event words is a calendar dump or a hostile page, not an
+# article (real ones have up to about 50): the first ones give its events, and the cost of a page stays bounded.
+_MAX_EVENT_DATES = 300
+
+
+def _dated_clauses(sentence: str, reference: dt.date | None, words: list[re.Match[str]], find_words: bool
+                   ) -> Iterator[tuple[DateSpan, str, int, list[re.Match[str]]]]:
+    """(date, clause, offset of the clause in the sentence, event words of the clause) for each date of the
+    sentence, in order. The clause is the sentence with its `words`; in an over-long one, the text around the
+    date, with its event words when `find_words`. Read lazily: the caller may stop early."""
+    if len(sentence) <= _LONGEST_SENTENCE:
+        for span in find_dates(sentence, reference):
+            yield span, sentence, 0, words
+        return
+    for span in _dates_piecewise(sentence, reference):
+        at, until = _window(sentence, span.start, span.end, _DATE_CONTEXT)
+        clause = sentence[at:until]
+        yield (dataclasses.replace(span, start=span.start - at, end=span.end - at), clause, at,
+               event_words(clause) if find_words else [])
+
+
+def _dates_piecewise(text: str, reference: dt.date | None) -> Iterator[DateSpan]:
+    """find_dates over a long text, one piece of about _LONGEST_SENTENCE characters at a time: the same dates
+    (a piece reads on far enough to finish a date that starts in it), at a cost that grows with the length of
+    the text no faster than the text itself, and only as far as the caller reads."""
+    piece, done_until = 0, 0
+    while piece < len(text):
+        end = piece + _LONGEST_SENTENCE
+        if end >= len(text):
+            end = len(text)
+        else:
+            # Pieces meet at a space, where the look-behinds of the date patterns see what they would in the
+            # whole text; a stretch without one is cut where it is.
+            space = text.find(" ", end, end + _LONGEST_DATE)
+            end = space if space != -1 else end
+        for span in find_dates(text[piece:min(len(text), end + _LONGEST_DATE)], reference):
+            start = span.start + piece
+            if start >= end:
+                break  # the next piece reads it
+            if start >= done_until:  # not the tail of a date the piece before finished
+                done_until = span.end + piece
+                yield dataclasses.replace(span, start=start, end=done_until)
+        piece = end + 1 if text[end:end + 1] == " " else end
+
+
+def _window(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
+    """Bounds of the text around text[start:end], `reach` characters either side, cut at spaces so that no
+    word is cut short (a cut-off "Neustadt" must not be read as "Stadt")."""
+    lo, hi = max(0, start - reach), min(len(text), end + reach)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else start
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else end
+    return lo, hi
+
+
+def find_events(article: ArticleRecord, cities: list[CityMention],
+                publisher_city_id: str | None = None) -> list[EventRecord]:
+    """Dated events in an article: a date in a sentence with an event word (or right after a title that
+    announces one), with its city ("in Konstanz", the venue's city, a city in that sentence, else the
+    article's main city or the publisher's city). One event per (start date, city).
+
+    Each event carries its kind (`event_type`), the address and organiser when the details block or the
+    text gives them, and the catalogue programme named in its sentence (else the article's first).
+    """
+    # A far-off date would put yearless dates (and the arithmetic around them) out of range.
+    reference = article.published_date if is_plausible(article.published_date) else None
+    parts = [article.title or ""]
+    if article.teaser and article.teaser.strip() and article.teaser.strip() not in (article.body_text or ""):
+        parts.append(article.teaser)
+    parts.append(article.body_text or "")
+    text = "\n".join(parts)
+    details = {k: v for k, v in (article.details or {}).items() if isinstance(v, str)}
+    g = gz.load()
+    cat = load_programme_catalogue()
+    detail_venue = detail(details, DETAIL_KEYS["venue"])
+    venue_city = None
+    if detail_venue:
+        vc = find_cities(detail_venue, g)
+        venue_city = vc[-1].city_id if vc else None
+        rest = detail_venue
+        for c in vc:
+            rest = rest.replace(c.surface, " ")
+        if vc and not re.sub(r"[\W\d_]+|\b(?:in|der|die|Stadt|Gemeinde)\b", "", rest):
+            detail_venue = None  # "Ort: Dresden" says where, not in which venue: a city is no venue
+    title_cities = find_cities(article.title or "", g)
+    # The article's main city: the one in its title, else the first one named, else the publisher's.
+    main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)
+                 or publisher_city_id)
+    title_word = first_event_word(article.title or "")
+    title_has_event = title_word is not None
+    title_name = event_name(article.title, title_word) if title_word else None
+    events: dict[tuple[dt.date, str | None], EventRecord] = {}
+
+    @functools.cache
+    def article_wide() -> tuple[list[tuple[str, int, int]], str | None, list[tuple[str, str | None]]]:
+        """Programmes, organiser and addresses of the whole article: read once, and only if it has events."""
+        programmes = _catalogue_matches(text, cat)
+        organiser = detail(details, DETAIL_KEYS["organiser"])
+        if organiser is None:
+            organiser = find_organiser([text[a:b] for a, b in sentence_spans])
+        located = []
+        for address, place in addresses(text):
+            where = find_cities(place, g)
+            located.append((address, where[0].city_id if where else None))
+        return programmes, organiser, located
+
+    def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None) -> None:
+        if reference is not None and not (reference - dt.timedelta(days=180) <= date
+                                          <= reference + dt.timedelta(days=550)):
+            return  # a historical year or a far-off plan is not an event the article reports
+        online = bool(_ONLINE.search(sentence)) and not re.search(r"\bin\s+[A-ZÄÖÜ]", sentence)
+        city_id = None
+        if not online:
+            local = find_cities(sentence, g)
+            after_in = [c for c in local if re.search(r"\b(in|nach)\s+(der\s+Stadt\s+)?$", sentence[:c.offset])]
+            if after_in:
+                city_id = min(after_in, key=lambda c: abs(c.offset - (date_pos - s_start))).city_id
+            elif venue_city:
+                city_id = venue_city
+            elif local:
+                city_id = min(local, key=lambda c: abs(c.offset - (date_pos - s_start))).city_id
+            else:
+                city_id = main_city
+        key = (date, city_id if not online else "online")
+        if key in events:
+            return
+        times = find_times(sentence) or [t for k, v in details.items()
+                                         if k.strip().casefold().rstrip(":") in DETAIL_KEYS["time"]
+                                         for t in find_times(v)][:1]
+        name = event_name(sentence, word) if word else (title_name if title_name is not None else sentence[:80])
+        # A bare "Webinar" in the text: another mention of the same word (the title, the teaser, another
+        # sentence) often names the event in full.
+        if (word or title_name is not None) and len(name.split()) == 1:
+            pool = [title_name, *fuller_names(name)]
+            if title_name is not None and len(title_name.split()) == 1:
+                pool += fuller_names(title_name)  # "Forums" in the text, "Zukunftsforum" in the title
+            fuller = [n for n in pool if n is not None and event_type(n) == event_type(name) and len(n) > len(name)]
+            if fuller:
+                name = max(fuller, key=len)
+        venue = detail_venue
+        if venue is None:
+            vm = next((v for v in VENUE.finditer(sentence) if VENUE_HEADS.search(v.group(1))
+                       and not find_cities(v.group(1), g)), None)
+            venue = vm.group(1) if vm else None
+        article_programmes, article_organiser, article_addresses = article_wide()
+        address = find_address(detail_venue or "") or find_address(sentence)
+        if address is None and city_id is not None:
+            # An address elsewhere in the article counts when it lies in the event's city.
+            address = next((a for a, where in article_addresses if where == city_id), None)
+        in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
+        programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
+        events[key] = EventRecord(name=name or sentence[:80].strip(), start_date=date, evidence=sentence.strip()[:500],
+                                  end_date=end_date, start_time=times[0].start_time if times else None,
+                                  end_time=times[0].end_time if times else None,
+                                  city_id=None if online else city_id, is_online=online, venue=venue,
+                                  address=address, event_type=event_type(name or ""),
+                                  organiser=find_organiser(sentence) or article_organiser,
+                                  programme_id=programme_id)
+
+    sentence_spans = sentences(text)
+    sentence_starts = [a for a, _b in sentence_spans]
+
+    @functools.cache
+    def fuller_names(bare: str) -> tuple[str, ...]:
+        """The names other mentions of a bare event word give it (at most 20 mentions, names under 150
+        characters that begin with the word)."""
+        names = []
+        for m in itertools.islice(re.finditer(rf"(?<![\w-]){re.escape(bare)}(?![\w-])", text), 20):
+            k = bisect.bisect_right(sentence_starts, m.start()) - 1
+            if k < 0:
+                continue
+            a, b = sentence_spans[k]
+            if b - a > _LONGEST_SENTENCE:
+                continue
+            mention = next((w for w in event_words(text[a:b]) if w.start() == m.start() - a), None)
+            if mention is not None:
+                candidate = event_name(text[a:b], mention)
+                if candidate.startswith(bare) and len(candidate) < 150:
+                    names.append(candidate)
+        return tuple(names)
+
+    # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
+    stems = stem_positions(text)
+    dates_read = 0
+    for s_start, s_end in sentence_spans:
+        sentence = text[s_start:s_end]
+        lo = bisect.bisect_left(stems, s_start)
+        has_stem = lo < len(stems) and stems[lo] < s_end
+        overlong = len(sentence) > _LONGEST_SENTENCE  # read clause by clause below, its stems tell enough here
+        words = event_words(sentence) if has_stem and not overlong else []
+        if not (words or (overlong and has_stem)) and not (title_has_event and _AM_DATE.search(sentence)):
+            continue  # no event word, no event: most sentences end here, before any date parsing
+        for span, clause, at, clause_words in _dated_clauses(sentence, reference, words, overlong and has_stem):
+            dates_read += 1
+            if dates_read > _MAX_EVENT_DATES:
+                break
+            before = clause[:span.start]
+            if _NOT_EVENT_BEFORE.search(before) or _DEADLINE_BEFORE.search(before[-80:]):
+                continue
+            if _DEADLINE_AFTER.match(clause[span.end:span.end + 60]):
+                continue
+            # "14.08.2025 — ..." opening a paragraph is the publication date.
+            if not before.strip() and re.match(r"\s*[—–-]", clause[span.end:]):
+                continue
+            date, end_date = span.date, span.end_date
+            if not span.has_year and reference is not None:
+                date, end_date = _pick_year(date, end_date, reference, clause)
+            if clause_words:
+                word = min(clause_words, key=lambda w: abs(w.start() - span.start))
+                add(date, end_date, clause, s_start + at, s_start + at + span.start, word)
+            elif title_has_event and re.search(r"(^|\b)(Am|am|Vom|vom)\s*$", before[-12:]):
+                add(date, end_date, clause, s_start + at, s_start + at + span.start, None)
+        if dates_read > _MAX_EVENT_DATES:
+            break
+    # A details block ("Datum: 24. September 2025", "Veranstaltungsort: ...") describes the event itself.
+    for k, v in details.items():
+        if k.strip().casefold().rstrip(":") in DETAIL_KEYS["date"]:
+            spans = find_dates(v, reference)
+            if spans:
+                sentence = f"{article.title}. {v}"
+                date, end_date = spans[0].date, spans[0].end_date
+                if not spans[0].has_year and reference is not None:
+                    date, end_date = _pick_year(date, end_date, reference, sentence)
+                add(date, end_date, sentence, 0, 0, title_word)
+    return list(events.values())
