@@ -23,9 +23,76 @@ EVENT_STEMS = tuple(sorted({row["stem"] for row in vocabulary.rows("event_words"
 _NOT_EVENT_TAG = re.compile(r"(?:" + vocabulary.words("not_event_days") + r")tag(?:e|es|en|s)?$", re.IGNORECASE)
 
 
+# What follows an event word inside a compound and makes it no event: a building, a room, a series, a fee
+# ("Kongresszentrum", "Veranstaltungsort", "Konferenzreihe").
+_NOT_EVENT_HEAD = re.compile(r"(?:s|-)?(?:" + vocabulary.words("not_event_heads") + r")", re.IGNORECASE)
+# Event words that say an event took place but not which ("die Veranstaltung", "das Treffen").
+_GENERIC = re.compile(r"(?:" + "|".join(sorted({row["stem"] for row in vocabulary.rows("event_words")
+                                                 if row["generic"] == "yes"})) + r")(?:en|n|s|es)?", re.IGNORECASE)
+
+
+def _names_an_event(word: str) -> bool:
+    if _NOT_EVENT_TAG.search(word):
+        return False
+    low = word.lower()
+    for stem in EVENT_STEMS:
+        at = low.find(stem)
+        if at != -1 and _NOT_EVENT_HEAD.match(low, at + len(stem)):
+            return False
+    return True
+
+
 def event_words(text: str) -> list[re.Match[str]]:
-    """The event words in `text`, without weekdays and other "-tag" compounds that name no event."""
-    return [w for w in _EVENT_WORDS.finditer(text) if not _NOT_EVENT_TAG.search(w.group(0))]
+    """The event words in `text`, without weekdays, other "-tag" compounds and compounds such as
+    "Kongresszentrum" that name no event."""
+    return [w for w in _EVENT_WORDS.finditer(text) if _names_an_event(w.group(0))]
+
+
+def page_event_name(title: str) -> str | None:
+    """The name of the event an event page is about: its title, without a lead-in that names no event
+    ("Jetzt anmelden: 8. Kongress …" → "8. Kongress …"; "Webinar: Urbane Daten" stays whole)."""
+    title = " ".join(title.split())
+    head, colon, tail = title.partition(": ")
+    if colon and first_event_word(head) is None and first_event_word(tail) is not None:
+        return tail
+    return title or None
+
+
+def in_venue_position(text: str, word: re.Match[str]) -> bool:
+    """Whether an event word that is also a building ("Messe", "Forum") stands as the place of something:
+    "auf der Messe Karlsruhe", "im Forum am Schloss"."""
+    return bool(VENUE_HEADS.match(word.group(0))) and bool(
+        re.search(r"\b(?:[Aa]uf|[Ii]n|[Aa]n)\s+(?:der|dem|den)\s+$|\b[Ii]m\s+$", text[:word.start()][-12:]))
+
+
+def same_gathering(a: str, b: str) -> bool:
+    """Whether two names found for one day and place can mean one gathering: a generic or bare name, one
+    name inside the other, one naming the other's kind ("Auftakt der Konferenz"), or mostly the same words.
+    A workshop and a panel, or two workshops with different topics, are two gatherings."""
+    wa, wb = _word_of(a), _word_of(b)
+    if wa is None or wb is None or is_generic(wa.group(0)) or is_generic(wb.group(0)):
+        return True
+    # The kind: the vocabulary's, else the event word itself ("Preisverleihung" and "Exkursion" differ).
+    kind_a, kind_b = (event_type(n) if event_type(n) != "other" else _singular(w.group(0)).lower()
+                      for n, w in ((a, wa), (b, wb)))
+    if kind_a != kind_b:
+        return bool(re.search(re.escape(_singular(wb.group(0))), a, re.IGNORECASE)
+                    or re.search(re.escape(_singular(wa.group(0))), b, re.IGNORECASE))
+    ta, tb = _distinctive(a, wa), _distinctive(b, wb)
+    if not ta or not tb or ta <= tb or tb <= ta:
+        return True
+    return len(ta & tb) / len(ta | tb) >= 0.5
+
+
+def _distinctive(name: str, word: re.Match[str]) -> set[str]:
+    """The words of a name beyond its event word, ordinal and small words."""
+    rest = name[:word.start()] + " " + name[word.end():]
+    return {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", rest) if norm_key(w) not in _NAME_STOP}
+
+
+def is_generic(word: str) -> bool:
+    """Whether an event word says only that something took place ("Veranstaltung"), not what."""
+    return bool(_GENERIC.fullmatch(word))
 
 
 def first_event_word(text: str) -> re.Match[str] | None:
@@ -128,10 +195,89 @@ def event_name(sentence: str, word: re.Match[str]) -> str:
         caps = re.match(r"(?:\s+(?!(?:Am|Im|In|Vom|Von|Bei|Beim|Ab|Um)\b)[A-ZÄÖÜ][\w-]+){1,4}", tail)
         if caps:
             end += caps.end()
+    year = re.match(r"\s+(?:19|20)\d\d(?![\d.:])", sentence[end:])
+    if year:  # the edition: "Smart City Forum 2025"
+        end += year.end()
     quoted = re.match(r"\s*„[^“]{2,120}“", sentence[end:])
     if quoted:
         end += quoted.end()
     return sentence[start:end].strip(" ,.–-")
+
+
+_ORDINAL = r"(\d{1,3})\.\s*"
+# "die den Titel „…“ trug", "unter dem Motto „…“", "Thema: „…“": the title an event is given in the text.
+_TITLE_CUE = r"\b(?:Titel|Motto|Leitthema|Thema|Überschrift)\b[^„“.!?\n]{0,25}„([^“\n]{2,150})“"
+
+
+def _singular(word: str) -> str:
+    """"Regionalkonferenzen" → "Regionalkonferenz", "Workshops" → "Workshop": the event, not the series."""
+    for ending in ("en", "n", "s"):
+        if word.endswith(ending) and first_event_word(word[:-len(ending)]) is not None and (
+                event_type(word[:-len(ending)]) == event_type(word)):
+            return word[:-len(ending)]
+    return word
+
+
+def _word_of(name: str) -> re.Match[str] | None:
+    words = event_words(name)
+    return words[-1] if words else None
+
+
+def name_in_full(name: str, text: str, mentions: list[str], city: str | None = None,
+                 programme: str | None = None) -> str:
+    """The event's own name, completed from the rest of the article: a bare or generic event word becomes
+    the fullest name another mention gives it, with the ordinal ("15. Regionalkonferenz") and the title
+    ("die den Titel „…“ trug") the article gives that word elsewhere. A name that stays a bare word is
+    told apart by the event's city and programme, as a calendar needs: "Modellprojekte Smart Cities:
+    Regionalkonferenz in Kiel".
+
+    `mentions` are the names event_name reads at every event word of the article.
+    """
+    word = _word_of(name)
+    if word is None:
+        return name
+    head = word.group(0)
+    if is_generic(head):
+        # "Die Veranstaltung am 4. Mai": the article's most frequent specific kind of event names it.
+        specific = [m for m in mentions if (w := _word_of(m)) is not None and not is_generic(w.group(0))]
+        kinds: dict[str, int] = {}
+        for m in specific:
+            kinds[event_type(m)] = kinds.get(event_type(m), 0) + 1
+        if kinds:
+            kind = max(kinds, key=lambda k: (kinds[k], k != "other"))
+            head = _singular(max((_word_of(m).group(0) for m in specific if event_type(m) == kind), key=len))
+            name = head
+    if len(name.split()) == 1:
+        stem = _singular(head)
+
+        def same_word(mention: str) -> bool:  # "Zukunftsforum" for "Forums", "15. Regionalkonferenz" for its word
+            w = _word_of(mention)
+            return w is not None and _singular(w.group(0)).lower().endswith(stem.lower())
+
+        # A plural ("die Fachkonferenzen der Initiative wandern …") speaks of a series, not of this gathering.
+        fuller = [m for m in mentions if len(stem) < len(m) < 150 and same_word(m)
+                  and _singular(_word_of(m).group(0)) == _word_of(m).group(0)]
+        name = max(fuller, key=len) if fuller else stem
+    word = _word_of(name)
+    stem = _singular(word.group(0)) if word else name
+    if not re.match(_ORDINAL, name):
+        ordinal = re.search(_ORDINAL + rf"{re.escape(stem)}(?![\w-])", text)
+        if ordinal and name.startswith(stem):
+            name = f"{ordinal.group(1)}. {name}"
+    if "„" not in name:
+        titled = re.search(rf"(?<![\w-]){re.escape(stem)}\w*\b[^.!?\n]{{0,120}}?" + _TITLE_CUE, text)
+        if titled:
+            name = f"{name} „{titled.group(1)}“"
+    if city and not name.endswith(city) and re.search(re.escape(name) + r"\s+in\s+" + re.escape(city) + r"\b", text):
+        name = f"{name} in {city}"  # "Regionalkonferenz der Modellprojekte in Kiel", as the text says
+    # A one-word name of its own ("Stadtdaten-Hackathon", "DigitalHub") needs no help; a common noun does.
+    common_noun = re.fullmatch(r"(?:\d{1,3}\.\s*)?[A-ZÄÖÜ][a-zäöüß]+", name)
+    if common_noun and (" " not in name or programme):
+        if city:
+            name = f"{name} in {city}"
+        if programme:
+            name = f"{programme}: {name}"
+    return name
 
 
 def _sentence_start_of(sentence: str, pos: int) -> bool:

@@ -5,7 +5,6 @@ import bisect
 import dataclasses
 import datetime as dt
 import functools
-import itertools
 import re
 from collections.abc import Iterator
 
@@ -24,6 +23,10 @@ from scrapers.event_fields import (
     find_address,
     find_organiser,
     first_event_word,
+    in_venue_position,
+    name_in_full,
+    page_event_name,
+    same_gathering,
     sentences,
     stem_positions,
 )
@@ -172,7 +175,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     title_word = first_event_word(article.title or "")
     title_has_event = title_word is not None
     title_name = event_name(article.title, title_word) if title_word else None
-    events: dict[tuple[dt.date, str | None], EventRecord] = {}
+    # One list per (day, place): two gatherings there stay two when their names tell them apart.
+    events: dict[tuple[dt.date, str | None], list[EventRecord]] = {}
 
     @functools.cache
     def article_wide() -> tuple[list[tuple[str, int, int]], str | None, list[tuple[str, str | None]]]:
@@ -187,7 +191,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             located.append((address, where[0].city_id if where else None))
         return programmes, organiser, located
 
-    def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None) -> None:
+    def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None,
+            page_name: str | None = None) -> None:
         if reference is not None and not (reference - dt.timedelta(days=180) <= date
                                           <= reference + dt.timedelta(days=550)):
             return  # a historical year or a far-off plan is not an event the article reports
@@ -205,62 +210,65 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             else:
                 city_id = main_city
         key = (date, city_id if not online else "online")
-        if key in events:
-            return
+        if key in events and page_name is None and (word is None or any(
+                same_gathering(e.name, word.group(0)) for e in events[key])):
+            return  # the gathering is known (the name below would not tell a different one)
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in DETAIL_KEYS["time"]
                                          for t in find_times(v)][:1]
+        article_programmes, article_organiser, article_addresses = article_wide()
+        in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
+        programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
         name = event_name(sentence, word) if word else (title_name if title_name is not None else sentence[:80])
-        # A bare "Webinar" in the text: another mention of the same word (the title, the teaser, another
-        # sentence) often names the event in full.
-        if (word or title_name is not None) and len(name.split()) == 1:
-            pool = [title_name, *fuller_names(name)]
-            if title_name is not None and len(title_name.split()) == 1:
-                pool += fuller_names(title_name)  # "Forums" in the text, "Zukunftsforum" in the title
-            fuller = [n for n in pool if n is not None and event_type(n) == event_type(name) and len(n) > len(name)]
-            if fuller:
-                name = max(fuller, key=len)
+        if page_name:
+            name = page_name  # an event page is named by its title
+        elif word or title_name is not None:
+            # The programme tells a series event apart only when it is the event's: named in its sentence,
+            # or the one programme of the article.
+            named = in_sentence[0] if in_sentence else (
+                programme_id if len({pid for pid, _a, _b in article_programmes}) == 1 else None)
+            city = g.get(city_id) if city_id and not online else None
+            programme = cat.by_id.get(named) if named else None
+            name = name_in_full(name, text, mentions(), city.name if city else None,
+                                programme.name if programme else None)
         venue = detail_venue
         if venue is None:
             vm = next((v for v in VENUE.finditer(sentence) if VENUE_HEADS.search(v.group(1))
                        and not find_cities(v.group(1), g)), None)
             venue = vm.group(1) if vm else None
-        article_programmes, article_organiser, article_addresses = article_wide()
         address = find_address(detail_venue or "") or find_address(sentence)
         if address is None and city_id is not None:
             # An address elsewhere in the article counts when it lies in the event's city.
             address = next((a for a, where in article_addresses if where == city_id), None)
-        in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
-        programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
-        events[key] = EventRecord(name=name or sentence[:80].strip(), start_date=date, evidence=sentence.strip()[:500],
+        record = EventRecord(name=name or sentence[:80].strip(), start_date=date, evidence=sentence.strip()[:500],
                                   end_date=end_date, start_time=times[0].start_time if times else None,
                                   end_time=times[0].end_time if times else None,
                                   city_id=None if online else city_id, is_online=online, venue=venue,
                                   address=address, event_type=event_type(name or ""),
                                   organiser=find_organiser(sentence) or article_organiser,
                                   programme_id=programme_id)
+        known = events.setdefault(key, [])
+        same = next((k for k, e in enumerate(known) if same_gathering(e.name, record.name)), None)
+        if same is None:
+            known.append(record)
+        elif page_name:
+            known[same] = dataclasses.replace(known[same], name=page_name, event_type=record.event_type)
 
     sentence_spans = sentences(text)
-    sentence_starts = [a for a, _b in sentence_spans]
 
     @functools.cache
-    def fuller_names(bare: str) -> tuple[str, ...]:
-        """The names other mentions of a bare event word give it (at most 20 mentions, names under 150
-        characters that begin with the word)."""
-        names = []
-        for m in itertools.islice(re.finditer(rf"(?<![\w-]){re.escape(bare)}(?![\w-])", text), 20):
-            k = bisect.bisect_right(sentence_starts, m.start()) - 1
-            if k < 0:
-                continue
-            a, b = sentence_spans[k]
+    def mentions() -> list[str]:
+        """The name event_name reads at every event word of the article (at most 200 words, in sentences of
+        normal length): what name_in_full completes a bare name from."""
+        out = []
+        for a, b in sentence_spans:
             if b - a > _LONGEST_SENTENCE:
                 continue
-            mention = next((w for w in event_words(text[a:b]) if w.start() == m.start() - a), None)
-            if mention is not None:
-                candidate = event_name(text[a:b], mention)
-                if candidate.startswith(bare) and len(candidate) < 150:
-                    names.append(candidate)
-        return tuple(names)
+            for w in event_words(text[a:b]):
+                out.append(event_name(text[a:b], w))
+                if len(out) >= 200:
+                    return out
+        return out
 
     # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
     stems = stem_positions(text)
@@ -289,7 +297,9 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             if not span.has_year and reference is not None:
                 date, end_date = _pick_year(date, end_date, reference, clause)
             if clause_words:
-                word = min(clause_words, key=lambda w: abs(w.start() - span.start))
+                # "auf der Messe Karlsruhe", "im Forum am Schloss": a building, when another word names the event.
+                named = [w for w in clause_words if not in_venue_position(clause, w)] or clause_words
+                word = min(named, key=lambda w: abs(w.start() - span.start))
                 add(date, end_date, clause, s_start + at, s_start + at + span.start, word)
             elif title_has_event and re.search(r"(^|\b)(Am|am|Vom|vom)\s*$", before[-12:]):
                 add(date, end_date, clause, s_start + at, s_start + at + span.start, None)
@@ -304,5 +314,5 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
                 date, end_date = spans[0].date, spans[0].end_date
                 if not spans[0].has_year and reference is not None:
                     date, end_date = _pick_year(date, end_date, reference, sentence)
-                add(date, end_date, sentence, 0, 0, title_word)
-    return list(events.values())
+                add(date, end_date, sentence, 0, 0, title_word, page_name=page_event_name(article.title or ""))
+    return [e for known in events.values() for e in known]

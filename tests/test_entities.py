@@ -432,8 +432,8 @@ def test_event_fields_from_details_block():
     ("Am 18. November 2025 findet in Potsdam das Forum Digitale Daseinsvorsorge statt.",
      "Forum Digitale Daseinsvorsorge", "forum"),
     ("Der Stadtdaten-Hackathon läuft am 18. November 2025 in Lemgo.", "Stadtdaten-Hackathon", "hackathon"),
-    ("Beim Bürgerdialog am 14. Oktober 2025 in Gütersloh ging es um Hitze.", "Bürgerdialog", "buergerdialog"),
-    ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung", "auftakt"),
+    ("Beim Bürgerdialog am 14. Oktober 2025 in Gütersloh ging es um Hitze.", "Bürgerdialog in Gütersloh", "buergerdialog"),
+    ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung in Pasewalk", "auftakt"),
 ])
 def test_event_names_and_types(sentence, name, kind):
     (e,) = events_in(article("Nachricht", sentence, dt.date(2025, 9, 1)))
@@ -510,3 +510,57 @@ def test_a_city_alone_is_no_venue(place, venue):
                            published_date=dt.date(2025, 2, 10), details={key: value, "Datum": "3. März 2025"})
     found = events.find_events(record, places.find_cities(f"{record.title}\n{record.body_text}"), None)
     assert [(e.venue, e.city_id) for e in found] == [(venue, places.city_by_name("Kassel").city_id)]
+
+
+def _events_of(title: str, body: str, published: dt.date, details: dict[str, str] | None = None, teaser: str = ""):
+    record = ArticleRecord(url="https://www.example.org/a", title=title, teaser=teaser or None, body_text=body,
+                           published_date=published, details=details or {})
+    return events.find_events(record, places.find_cities(f"{title}\n{body}"), None)
+
+
+def test_a_generic_event_word_takes_the_kind_the_article_names_with_its_city_and_programme():
+    """Issue 16: "die Veranstaltung am …" while the article speaks of Fachkonferenzen: a calendar title
+    that says which gathering it was, not "Veranstaltung"."""
+    (e,) = _events_of("Wärmewende im Quartier", "Die Veranstaltung am 7. Mai 2025 in Lüneburg war ausgebucht. "
+                      "Die Fachkonferenzen der Nationalen Klimaschutzinitiative wandern jedes Jahr in eine andere "
+                      "Region.", dt.date(2025, 5, 9))
+    assert e.name == "Nationale Klimaschutzinitiative: Fachkonferenz in Lüneburg"
+
+
+def test_an_ordinal_and_a_title_given_elsewhere_complete_the_name():
+    body = ("Lange hatte das Team die Fachtagung vorbereitet, die den Titel „Daten teilen, Wissen mehren“ trug. "
+            "Am 3. April 2025 kamen rund 80 Gäste nach Greifswald. Es war die 4. Fachtagung dieser Art.")
+    (e,) = _events_of("Greifswald lud zur Fachtagung", body, dt.date(2025, 4, 8))
+    assert e.name == "4. Fachtagung „Daten teilen, Wissen mehren“"
+
+
+def test_the_city_the_text_gives_right_after_the_name_belongs_to_it():
+    (e,) = _events_of("Termine", "Am 2. Juni 2025 folgt das Netzwerktreffen der Klimaschutzmanager in Celle.",
+                      dt.date(2025, 5, 2))
+    assert e.name == "Netzwerktreffen der Klimaschutzmanager in Celle"
+
+
+def test_a_fair_ground_is_the_venue_not_the_name():
+    (e,) = _events_of("Termine", "Das Smart City Forum 2025 findet am 9. Oktober 2025 auf der Messe Karlsruhe statt.",
+                      dt.date(2025, 8, 1))
+    assert e.name == "Smart City Forum 2025"
+    assert not event_fields.event_words("Im Kongresszentrum und am Veranstaltungsort gab es Kaffee.")
+
+
+def test_an_event_page_is_named_by_its_title_without_a_lead_in():
+    details = {"Datum": "12. November 2025", "Ort": "Rathaus, Markt 1, 18055 Rostock"}
+    (e,) = _events_of("Jetzt anmelden: Fachtag Digitale Bürgerdienste", "Der Fachtag richtet sich an Verwaltungen.",
+                      dt.date(2025, 10, 1), details)
+    assert e.name == "Fachtag Digitale Bürgerdienste"
+    (e,) = _events_of("Webinar: Offene Daten – vom Portal zur Anwendung", "Anmeldung im Portal.",
+                      dt.date(2025, 10, 1), {"Datum": "20. November 2025"})
+    assert e.name == "Webinar: Offene Daten – vom Portal zur Anwendung"
+
+
+def test_two_gatherings_on_one_day_in_one_city_stay_two():
+    body = ("Am 14. Oktober 2025 beginnt in Jena der Workshop Offene Verwaltungsdaten. "
+            "Am Abend des 14. Oktober 2025 folgt in Jena eine Podiumsdiskussion zur Wärmeplanung. "
+            "Der Workshop am 14. Oktober 2025 ist ausgebucht.")
+    found = _events_of("Digitaltage in Jena", body, dt.date(2025, 10, 1))
+    assert sorted(e.event_type for e in found) == ["podiumsdiskussion", "workshop"]
+    assert {e.start_date for e in found} == {dt.date(2025, 10, 14)}
