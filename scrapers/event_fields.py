@@ -20,7 +20,11 @@ _EVENT_WORDS = _event_words_pattern()
 # Every stem of an event word, for a fast first pass over long texts (a superset of _EVENT_WORDS).
 EVENT_STEMS = tuple(sorted({row["stem"] for row in vocabulary.rows("event_words")}))
 # Compounds of "-tag" that name a weekday, a parliament or a date, never an event ("Digitaltag" is one).
-_NOT_EVENT_TAG = re.compile(r"(?:" + vocabulary.words("not_event_days") + r")tag(?:e|es|en|s)?$", re.IGNORECASE)
+# Weekdays and times of day end compounds too ("Samstagvormittag"); the rest only as the whole word
+# ("Werktag", but "Netzwerktag" is an event).
+_NOT_EVENT_TAG = re.compile(r"(?:(?:" + vocabulary.words("not_event_days", inside_a_word="yes") + r")|(?:^|-)(?:"
+                            + vocabulary.words("not_event_days", inside_a_word="no") + r"))tag(?:e|es|en|s)?$",
+                            re.IGNORECASE)
 
 
 # What follows an event word inside a compound and makes it no event: a building, a room, a series, a fee
@@ -62,7 +66,8 @@ def in_venue_position(text: str, word: re.Match[str]) -> bool:
     """Whether an event word that is also a building ("Messe", "Forum") stands as the place of something:
     "auf der Messe Karlsruhe", "im Forum am Schloss"."""
     return bool(VENUE_HEADS.match(word.group(0))) and bool(
-        re.search(r"\b(?:[Aa]uf|[Ii]n|[Aa]n)\s+(?:der|dem|den)\s+$|\b[Ii]m\s+$", text[:word.start()][-12:]))
+        re.search(r"\b(?:[Aa]uf|[Ii]n|[Aa]n)\s+(?:der|dem|den|die|das)\s+$|\b(?:[Ii]m|[Ii]ns)\s+$",
+                  text[:word.start()][-12:]))
 
 
 def same_gathering(a: str, b: str) -> bool:
@@ -112,8 +117,11 @@ def stem_positions(text: str) -> list[int]:
     return sorted(out)
 
 
-VENUE = re.compile(r"\b(?:[Ii]m|[Ii]n der|[Ii]n den|[Ii]m Haus der|[Aa]uf dem|[Aa]uf der)\s+"
-                   r"((?:[A-ZÄÖÜ][\w-]+)(?:\s(?:für|der|des|am|an der|zu)\s(?:[A-ZÄÖÜ][\w-]+)(?:\s[A-ZÄÖÜ][\w-]+)?)?)")
+# "im Haus der Wissenschaft", "in die Stadthalle Bad Rappenau", "auf dem Gelände der Zeche": a place's name
+# after a preposition of place, with its genitive or a town.
+VENUE = re.compile(r"\b(?:[Ii]m|[Ii]ns|[Ii]n der|[Ii]n den|[Ii]n die|[Ii]n das|[Aa]uf dem|[Aa]uf der|[Aa]uf das)\s+"
+                   r"((?:[A-ZÄÖÜ][\w.-]+)(?:\s(?:für|der|des|am|an der|zu|zur|zum)\s(?:[A-ZÄÖÜ][\w-]+)"
+                   r"(?:\s[A-ZÄÖÜ][\w-]+)?|(?:\s(?:Bad|Sankt|St\.)?\s?[A-ZÄÖÜ][\w-]+(?=[\s.,;]|$)){0,2})?)")
 VENUE_HEADS = re.compile(r"(" + vocabulary.alternation("venue_heads") + r")")
 DETAIL_KEYS = {field: tuple(dict.fromkeys(vocabulary.entries("detail_keys", field=field)))
                for field in ("venue", "date", "time", "organiser")}
@@ -201,7 +209,8 @@ def event_name(sentence: str, word: re.Match[str]) -> str:
     quoted = re.match(r"\s*„[^“]{2,120}“", sentence[end:])
     if quoted:
         end += quoted.end()
-    return sentence[start:end].strip(" ,.–-")
+    # "Internationale Konferenz zu | einem Empfang": a preposition the name stopped after is not part of it.
+    return re.sub(r"\s+(?:der|des|zur|zum|für|über|zu)$", "", sentence[start:end].strip(" ,.–-"))
 
 
 _ORDINAL = r"(\d{1,3})\.\s*"
@@ -210,11 +219,12 @@ _TITLE_CUE = r"\b(?:Titel|Motto|Leitthema|Thema|Überschrift)\b[^„“.!?\n]{0,
 
 
 def _singular(word: str) -> str:
-    """"Regionalkonferenzen" → "Regionalkonferenz", "Workshops" → "Workshop": the event, not the series."""
-    for ending in ("en", "n", "s"):
-        if word.endswith(ending) and first_event_word(word[:-len(ending)]) is not None and (
-                event_type(word[:-len(ending)]) == event_type(word)):
-            return word[:-len(ending)]
+    """"Regionalkonferenzen" → "Regionalkonferenz", "Workshops" → "Workshop": the event, not the series
+    ("Auftakttreffen" stays: without its ending it would end in no event word)."""
+    for ending in ("en", "n", "s", "e"):
+        base = word[:-len(ending)]
+        if word.endswith(ending) and base.lower().endswith(EVENT_STEMS) and first_event_word(base) is not None:
+            return base
     return word
 
 
@@ -223,41 +233,56 @@ def _word_of(name: str) -> re.Match[str] | None:
     return words[-1] if words else None
 
 
-def name_in_full(name: str, text: str, mentions: list[str], city: str | None = None,
-                 programme: str | None = None) -> str:
-    """The event's own name, completed from the rest of the article: a bare or generic event word becomes
-    the fullest name another mention gives it, with the ordinal ("15. Regionalkonferenz") and the title
-    ("die den Titel „…“ trug") the article gives that word elsewhere. A name that stays a bare word is
-    told apart by the event's city and programme, as a calendar needs: "Modellprojekte Smart Cities:
-    Regionalkonferenz in Kiel".
+def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int = 0, city: str | None = None,
+                 programme: str | None = None, series: tuple[tuple[str, str], ...] = ()) -> str:
+    """The event's own name, completed from the rest of the article: a generic word ("die Veranstaltung")
+    takes the gathering mentioned just before it; a bare word takes the fullest name another mention gives
+    it, with the ordinal ("15. Regionalkonferenz") and the title ("die den Titel „…“ trug", "Sie steht unter
+    dem Motto „…“") the article gives it. A name that stays a bare common noun is told apart by the event's
+    city and programme, as a calendar needs: "Modellprojekte Smart Cities: Regionalkonferenz in Kiel".
 
-    `mentions` are the names event_name reads at every event word of the article.
+    `mentions` are (offset, name) of what event_name reads at every event word of `text`; `at` is where the
+    event's own word stands; `programme` is the one named with the event, and `series` holds (sentence,
+    programme) for every sentence naming a programme: a programme whose sentence speaks of this kind of
+    event ("eine Konferenzreihe, die die Modellprojekte Smart Cities ausrichten") runs it.
     """
     word = _word_of(name)
     if word is None:
         return name
     head = word.group(0)
-    if is_generic(head):
-        # "Die Veranstaltung am 4. Mai": the article's most frequent specific kind of event names it.
-        specific = [m for m in mentions if (w := _word_of(m)) is not None and not is_generic(w.group(0))]
-        kinds: dict[str, int] = {}
-        for m in specific:
-            kinds[event_type(m)] = kinds.get(event_type(m), 0) + 1
-        if kinds:
+    singular = [(o, m) for o, m in mentions if (w := _word_of(m)) is not None and not is_generic(w.group(0))
+                and _singular(w.group(0)) == w.group(0)]
+    if is_generic(head) and singular:
+        # "Die Veranstaltung am 4. Mai": the gathering named in the sentences just before, else the article's
+        # most frequent kind.
+        before = [m for o, m in singular if at - 600 <= o < at]
+        if before:
+            name = before[-1]
+        else:
+            kinds: dict[str, int] = {}
+            for _o, m in singular:
+                kinds[event_type(m)] = kinds.get(event_type(m), 0) + 1
             kind = max(kinds, key=lambda k: (kinds[k], k != "other"))
-            head = _singular(max((_word_of(m).group(0) for m in specific if event_type(m) == kind), key=len))
-            name = head
+            name = max((_word_of(m).group(0) for _o, m in singular if event_type(m) == kind), key=len)
+        head = _word_of(name).group(0)
+    elif is_generic(head):
+        plural = [_singular(w.group(0)) for _o, m in mentions if (w := _word_of(m)) and not is_generic(w.group(0))]
+        if plural:  # "Die Regionalkonferenzen sind …": the kind of this one
+            name = head = max(plural, key=len)
     if len(name.split()) == 1:
-        stem = _singular(head)
+        stem = _singular(head).lower()
+        kind = _word_of(name).group(0).lower() if _word_of(name) else stem
 
-        def same_word(mention: str) -> bool:  # "Zukunftsforum" for "Forums", "15. Regionalkonferenz" for its word
+        def names_it(mention: str) -> bool:
+            # "Zukunftsforum" for "Forums"; "Kongress „Smart Region 2025“" for "Smart-Region-Kongress".
             w = _word_of(mention)
-            return w is not None and _singular(w.group(0)).lower().endswith(stem.lower())
+            if w is None or len(mention) >= 150 or _singular(w.group(0)) != w.group(0):
+                return False  # a plural speaks of a series, not of this gathering
+            other = w.group(0).lower()
+            return other.endswith(stem) or (kind.endswith(other) and (" " in mention.strip() or "„" in mention))
 
-        # A plural ("die Fachkonferenzen der Initiative wandern …") speaks of a series, not of this gathering.
-        fuller = [m for m in mentions if len(stem) < len(m) < 150 and same_word(m)
-                  and _singular(_word_of(m).group(0)) == _word_of(m).group(0)]
-        name = max(fuller, key=len) if fuller else stem
+        fuller = [m for _o, m in mentions if len(m) > len(name) and names_it(m)]
+        name = max(fuller, key=len) if fuller else _singular(name)
     word = _word_of(name)
     stem = _singular(word.group(0)) if word else name
     if not re.match(_ORDINAL, name):
@@ -265,13 +290,18 @@ def name_in_full(name: str, text: str, mentions: list[str], city: str | None = N
         if ordinal and name.startswith(stem):
             name = f"{ordinal.group(1)}. {name}"
     if "„" not in name:
-        titled = re.search(rf"(?<![\w-]){re.escape(stem)}\w*\b[^.!?\n]{{0,120}}?" + _TITLE_CUE, text)
+        titled = (re.search(rf"(?<![\w-]){re.escape(stem)}\w*\b[^.!?\n]{{0,120}}?" + _TITLE_CUE, text)
+                  or re.match(r"[^\n]{0,300}?" + _TITLE_CUE, text[at:]))
         if titled:
             name = f"{name} „{titled.group(1)}“"
     if city and not name.endswith(city) and re.search(re.escape(name) + r"\s+in\s+" + re.escape(city) + r"\b", text):
         name = f"{name} in {city}"  # "Regionalkonferenz der Modellprojekte in Kiel", as the text says
     # A one-word name of its own ("Stadtdaten-Hackathon", "DigitalHub") needs no help; a common noun does.
     common_noun = re.fullmatch(r"(?:\d{1,3}\.\s*)?[A-ZÄÖÜ][a-zäöüß]+", name)
+    if common_noun and programme is None:
+        kind = event_type(name)
+        programme = next((p for sentence, p in series if kind != "other" and any(
+            event_type(w.group(0)) == kind for w in _EVENT_WORDS.finditer(sentence))), None)
     if common_noun and (" " not in name or programme):
         if city:
             name = f"{name} in {city}"

@@ -139,6 +139,67 @@ def _window(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
     return lo, hi
 
 
+# "Teams aus Bremen, Delmenhorst und Achim": where participants come from, not where the event is.
+_ORIGIN = re.compile(r"\b(?:aus|von)\s+(?:[A-ZÄÖÜ][\w./()-]*(?:\s+(?:an der|am|im|bei|in der)\s+[A-ZÄÖÜ][\w-]*)?"
+                     r"(?:\s*,\s*|\s+und\s+|\s+sowie\s+))*$")
+# "Tagungsort ist das Haus Erholung", "Austragungsort ist die Hochschule Bremen": a venue stated as such.
+_STATED_VENUE = re.compile(r"\b(?:Veranstaltungs|Tagungs|Austragungs|Treff)?[Oo]rt\s+(?:ist|war|sind)\s+"
+                           r"(?:das|die|der|den)?\s*([A-ZÄÖÜ][^.;,\n]{2,80}?)"
+                           r"(?=\s+(?:am|an der|in der|mit|im)\s|[.;,\n]|$)")
+
+
+def _venue_in(text: str, stated: bool = False) -> str | None:
+    """The venue a sentence names: "im Haus der Wissenschaft", "in die Stadthalle Bad Rappenau", "Tagungsort
+    ist das Haus Erholung". With `stated`, only the last kind (the text after the event's sentence)."""
+    m = _STATED_VENUE.search(text)
+    if m:
+        return m.group(1).strip()
+    if stated:
+        return None
+    for v in VENUE.finditer(text):
+        name = v.group(1)
+        first, _, rest = name.partition(" ")
+        if not VENUE_HEADS.search(name):
+            continue
+        cities = find_cities(name)
+        if cities and cities[0].offset == 0:
+            continue  # "in der Stadt Kiel": a city is no venue; "Rathaus Dülmen" is one
+        if rest and not re.match(r"(?:für|der|des|am|an|zu)\b", rest):
+            # Words after the building's name belong to it when they are its town ("Rathaussaal Zwiesel") or
+            # an adjective and its noun ("Kulturzentrum Alte Weberei"); else they start the next phrase.
+            town = gz.load().resolve(rest.strip()) is not None
+            if not VENUE_HEADS.search(first):
+                pass  # "Zeppelin Museum": the building's word comes last
+            elif not town and not re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]+(?:e|en|er|es)\s[A-ZÄÖÜ][\w-]+", rest):
+                name = first
+        return name
+    return None
+
+
+# "… und endet am 20. März", "… bis zum 20. März": the end of the event whose start the clause gave.
+_ENDS = re.compile(r"\b(?:endet|endete|enden|endeten|schließt|bis zum|bis)\s+(?:am\s+)?(?:\w+,?\s+)?$")
+
+
+def _town_of(venue: str | None) -> str | None:
+    """The gazetteer id of the town a venue's name ends with ("Rathaussaal Zwiesel"), else None."""
+    if not venue or " " not in venue:
+        return None
+    town = gz.load().resolve(venue.rsplit(" ", 1)[1])
+    return town.city_id if town is not None and town.country_code == "DE" else None
+
+
+def _word_for(clause: str, words: list[re.Match[str]], date_at: int) -> re.Match[str]:
+    """The event word a date belongs to: of the words near the date, the one that names its event most fully
+    ("Den Auftakt bildet am 10. Februar der Fachtag „Wärmeplanung konkret“"), else the nearest."""
+    near = [w for w in words if abs(w.start() - date_at) <= 80] or words
+
+    def informative(w: re.Match[str]) -> tuple[int, int]:
+        name = event_name(clause, w)
+        return (("„" in name) + bool(re.match(r"\d{1,3}\.", name)) + (len(name.split()) > 1), -abs(w.start() - date_at))
+
+    return max(near, key=informative)
+
+
 def find_events(article: ArticleRecord, cities: list[CityMention],
                 publisher_city_id: str | None = None) -> list[EventRecord]:
     """Dated events in an article: a date in a sentence with an event word (or right after a title that
@@ -158,7 +219,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     details = {k: v for k, v in (article.details or {}).items() if isinstance(v, str)}
     g = gz.load()
     cat = load_programme_catalogue()
-    detail_venue = detail(details, DETAIL_KEYS["venue"])
+    detail_venue = detail_place = detail(details, DETAIL_KEYS["venue"])
     venue_city = None
     if detail_venue:
         vc = find_cities(detail_venue, g)
@@ -168,6 +229,9 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             rest = rest.replace(c.surface, " ")
         if vc and not re.sub(r"[\W\d_]+|\b(?:in|der|die|Stadt|Gemeinde)\b", "", rest):
             detail_venue = None  # "Ort: Dresden" says where, not in which venue: a city is no venue
+        elif find_address(detail_venue) or re.search(r"\b\d{5}\b", detail_venue):
+            # "Kulturfabrik, Langer Garten 1, 31137 Hildesheim": the venue is the name before the address.
+            detail_venue = detail_venue.split(",")[0].strip() or None
     title_cities = find_cities(article.title or "", g)
     # The article's main city: the one in its title, else the first one named, else the publisher's.
     main_city = ((title_cities[0].city_id if title_cities else cities[0].city_id if cities else None)
@@ -177,6 +241,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
     title_name = event_name(article.title, title_word) if title_word else None
     # One list per (day, place): two gatherings there stay two when their names tell them apart.
     events: dict[tuple[dt.date, str | None], list[EventRecord]] = {}
+    newest: list[EventRecord | None] = [None]  # the event read last, which "und endet am …" may end
+    from_title: set[int] = set()  # events named from the article's title only, for want of a better name
 
     @functools.cache
     def article_wide() -> tuple[list[tuple[str, int, int]], str | None, list[tuple[str, str | None]]]:
@@ -199,19 +265,27 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         online = bool(_ONLINE.search(sentence)) and not re.search(r"\bin\s+[A-ZÄÖÜ]", sentence)
         city_id = None
         if not online:
-            local = find_cities(sentence, g)
+            local = [c for c in find_cities(sentence, g) if not _ORIGIN.search(sentence[:c.offset])]
             after_in = [c for c in local if re.search(r"\b(in|nach)\s+(der\s+Stadt\s+)?$", sentence[:c.offset])]
+            # "im Rathaussaal Zwiesel": the city the venue's name carries.
+            at_venue = [c for c in local if VENUE_HEADS.search(sentence[max(0, c.offset - 30):c.offset])
+                        and re.search(r"[\w-]+\s+$", sentence[:c.offset])
+                        and _venue_in(sentence[max(0, c.offset - 60):c.offset + len(c.surface)]) is not None]
             if after_in:
                 city_id = min(after_in, key=lambda c: abs(c.offset - (date_pos - s_start))).city_id
             elif venue_city:
                 city_id = venue_city
+            elif at_venue:
+                city_id = at_venue[0].city_id
+            elif (town := _town_of(_venue_in(sentence))) is not None:
+                city_id = town
             elif local:
                 city_id = min(local, key=lambda c: abs(c.offset - (date_pos - s_start))).city_id
             else:
                 city_id = main_city
         key = (date, city_id if not online else "online")
         if key in events and page_name is None and (word is None or any(
-                same_gathering(e.name, word.group(0)) for e in events[key])):
+                same_gathering(e.name, word.group(0)) and id(e) not in from_title for e in events[key])):
             return  # the gathering is known (the name below would not tell a different one)
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in DETAIL_KEYS["time"]
@@ -223,20 +297,15 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         if page_name:
             name = page_name  # an event page is named by its title
         elif word or title_name is not None:
-            # The programme tells a series event apart only when it is the event's: named in its sentence,
-            # or the one programme of the article.
-            named = in_sentence[0] if in_sentence else (
-                programme_id if len({pid for pid, _a, _b in article_programmes}) == 1 else None)
+            # The programme tells a series event apart only when it is the event's: named in its sentence, or
+            # in a sentence about this kind of event.
             city = g.get(city_id) if city_id and not online else None
-            programme = cat.by_id.get(named) if named else None
-            name = name_in_full(name, text, mentions(), city.name if city else None,
-                                programme.name if programme else None)
-        venue = detail_venue
-        if venue is None:
-            vm = next((v for v in VENUE.finditer(sentence) if VENUE_HEADS.search(v.group(1))
-                       and not find_cities(v.group(1), g)), None)
-            venue = vm.group(1) if vm else None
-        address = find_address(detail_venue or "") or find_address(sentence)
+            programme = cat.by_id.get(in_sentence[0]) if in_sentence else None
+            at = s_start + (word.start() if word else 0)
+            name = name_in_full(name, text, mentions(), at, city.name if city else None,
+                                programme.name if programme else None, series())
+        venue = detail_venue or _venue_in(sentence) or neighbour_venue(s_start, s_start + len(sentence))
+        address = find_address(detail_place or "") or find_address(sentence)
         if address is None and city_id is not None:
             # An address elsewhere in the article counts when it lies in the event's city.
             address = next((a for a, where in article_addresses if where == city_id), None)
@@ -248,27 +317,69 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
                                   organiser=find_organiser(sentence) or article_organiser,
                                   programme_id=programme_id)
         known = events.setdefault(key, [])
+        newest[:] = [record]
         same = next((k for k, e in enumerate(known) if same_gathering(e.name, record.name)), None)
         if same is None:
             known.append(record)
-        elif page_name:
-            known[same] = dataclasses.replace(known[same], name=page_name, event_type=record.event_type)
+            if word is None and page_name is None:
+                from_title.add(id(record))
+        elif page_name or (id(known[same]) in from_title and word is not None):
+            # An event page's title, or the event's own sentence, names it better than the article's title.
+            better = page_name or record.name
+            known[same] = dataclasses.replace(known[same], name=better, event_type=event_type(better),
+                                              venue=known[same].venue or record.venue)
 
     sentence_spans = sentences(text)
+    sentence_starts = [a for a, _b in sentence_spans]
+
+    def neighbour_venue(start: int, end: int) -> str | None:
+        """The venue the sentence after the event's, else the one before, names when it carries no date of
+        its own ("Er beginnt um 9 Uhr im Haus der Wissenschaft.", "Tagungsort ist das Haus Erholung.")."""
+        k = bisect.bisect_right(sentence_starts, start) - 1
+        for n in (k + 1, k - 1):
+            if 0 <= n < len(sentence_spans) and n != k:
+                a, b = sentence_spans[n]
+                if b - a <= _LONGEST_SENTENCE and not (a < end and b > start) and not find_dates(text[a:b], reference):
+                    venue = _venue_in(text[a:b])
+                    if venue:
+                        return venue
+        return None
 
     @functools.cache
-    def mentions() -> list[str]:
-        """The name event_name reads at every event word of the article (at most 200 words, in sentences of
-        normal length): what name_in_full completes a bare name from."""
+    def series() -> tuple[tuple[str, str], ...]:
+        """(sentence, programme name) for each sentence of the article that names a catalogue programme."""
+        out = []
+        for pid, a, _b in article_wide()[0]:
+            k = bisect.bisect_right(sentence_starts, a) - 1
+            programme = cat.by_id.get(pid)
+            if k >= 0 and programme is not None:
+                out.append((text[slice(*sentence_spans[k])], programme.name))
+        return tuple(out)
+
+    @functools.cache
+    def mentions() -> list[tuple[int, str]]:
+        """(offset, name) of what event_name reads at every event word of the article (at most 200 words,
+        in sentences of normal length): what name_in_full completes a name from."""
         out = []
         for a, b in sentence_spans:
             if b - a > _LONGEST_SENTENCE:
                 continue
             for w in event_words(text[a:b]):
-                out.append(event_name(text[a:b], w))
+                if not in_venue_position(text[a:b], w):
+                    out.append((a + w.start(), event_name(text[a:b], w)))
                 if len(out) >= 200:
                     return out
         return out
+
+    last_added: list[tuple[int, int]] = []  # the sentence (and clause) whose date was read last
+
+    def extend_last(end: dt.date) -> None:
+        for known in events.values():
+            for k, e in enumerate(known):
+                if e is newest[0] and e.start_date < end <= e.start_date + dt.timedelta(days=14) and (
+                        e.end_date is None or e.end_date < end):
+                    known[k] = newest[0] = dataclasses.replace(e, end_date=end)
+                    return
 
     # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
     stems = stem_positions(text)
@@ -286,6 +397,10 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             if dates_read > _MAX_EVENT_DATES:
                 break
             before = clause[:span.start]
+            if last_added and last_added[0] == (s_start, at) and _ENDS.search(before):
+                # "Es beginnt am 19. März … und endet am 20. März": the end of the event just read.
+                extend_last(span.date)
+                continue
             if _NOT_EVENT_BEFORE.search(before) or _DEADLINE_BEFORE.search(before[-80:]):
                 continue
             if _DEADLINE_AFTER.match(clause[span.end:span.end + 60]):
@@ -296,11 +411,15 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             date, end_date = span.date, span.end_date
             if not span.has_year and reference is not None:
                 date, end_date = _pick_year(date, end_date, reference, clause)
+            last_added[:] = [(s_start, at)]
             if clause_words:
                 # "auf der Messe Karlsruhe", "im Forum am Schloss": a building, when another word names the event.
-                named = [w for w in clause_words if not in_venue_position(clause, w)] or clause_words
-                word = min(named, key=lambda w: abs(w.start() - span.start))
-                add(date, end_date, clause, s_start + at, s_start + at + span.start, word)
+                named = [w for w in clause_words if not in_venue_position(clause, w)]
+                if named:
+                    add(date, end_date, clause, s_start + at, s_start + at + span.start,
+                        _word_for(clause, named, span.start))
+                elif title_has_event:
+                    add(date, end_date, clause, s_start + at, s_start + at + span.start, None)
             elif title_has_event and re.search(r"(^|\b)(Am|am|Vom|vom)\s*$", before[-12:]):
                 add(date, end_date, clause, s_start + at, s_start + at + span.start, None)
         if dates_read > _MAX_EVENT_DATES:

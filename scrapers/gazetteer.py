@@ -21,7 +21,7 @@ GERMAN_EXONYMS: dict[str, str] = {row["name"]: row["geonames_id"] for row in voc
 _DE_NAMES = {row["geonames_name"]: row["name"] for row in vocabulary.rows("german_city_names")}
 
 # German state capitals and big cities have short forms that GeoNames spells in full.
-_DE_SUFFIX = re.compile(r"\s*(\(.*?\)|\b(an der|am|im|in der|ob der|a\.\s?d\.|i\.\s?d\.)\s.+)$")
+_DE_SUFFIX = re.compile(r"\s*(\(.*?\)|/[^\W\d_].*|\b(an der|am|im|in der|ob der|a\.\s?d\.|i\.\s?d\.)\s.+)$")
 
 _KEY_WORD = re.compile(r"[^\W\d_]+")
 _KEY_SEPARATORS = str.maketrans("-‐–/", "    ")

@@ -23,6 +23,10 @@ COMMON_WORDS = frozenset(norm_key(n) for n in vocabulary.entries("common_words")
 # Words before a name that say a place is meant: prepositions of place and nouns for a municipality.
 _PLACE_PREPS = frozenset(vocabulary.entries("place_cues", kind="preposition"))
 _TITLE_NOUNS = frozenset(norm_key(n) for n in vocabulary.entries("place_cues", kind="title"))
+# Plural nouns that open a list of municipalities ("die Gemeinden Bunde, Jemgum und Moormerland").
+_LIST_TITLES = frozenset(norm_key(n) for n in vocabulary.entries("place_cues", kind="list"))
+_LIST_OPENING = re.compile(r"([^\W\d_]+)(?:\s+(?:sind|waren|wie|u\.\s?a\.|unter anderem|etwa))?\s*:?\s*$")
+_ARTICLES = frozenset(vocabulary.entries("place_cues", kind="article"))
 _PERSON_TITLES = frozenset(norm_key(n) for n in vocabulary.entries("person_titles"))
 # Streets and squares named after a city ("Weseler Straße", "Münchner Platz") are not that city.
 _STREET_WORDS = re.compile(r"(" + vocabulary.words("street_words") + r")\b", re.IGNORECASE)
@@ -47,6 +51,7 @@ class _Candidate:
     kind: str  # name | adjective | genitive
     strong: bool  # a title noun or preposition of place stands before it
     titled: bool  # a title noun ("Stadt", "Gemeinde") stands before it
+    listed: bool  # a plural title noun opens the list it stands in ("die Gemeinden A, B und C")
     common: bool  # the surface is also an everyday word
 
 
@@ -153,7 +158,7 @@ def _scan(text: str, gazetteer: Gazetteer) -> list[_Candidate]:
                 end += 1
             surface = text[w.start():end]
             key = norm_key(surface)
-            if key in NOT_CITIES:
+            if key in NOT_CITIES or (key.endswith("s") and key[:-1] in NOT_CITIES):  # "Brandenburgs"
                 prev, _ = _prev_word(text, w.start())
                 if norm_key(prev) not in _TITLE_NOUNS:
                     matched = n
@@ -186,6 +191,9 @@ def _lookup(key: str, surface: str, start: int, end: int, text: str, gazetteer: 
     prev_key = norm_key(prev)
     if (prev_key in _PERSON_TITLES or is_given_name(prev)) and not _sentence_start(text, start):
         return None  # "Frau Hammer", "Christina Hammer": a surname
+    if (kind == "name" and prev in _ARTICLES and text[start - 1:start].isspace()
+            and not text[max(0, start - 60):start].rstrip()[:-len(prev)].rstrip().endswith(",")):
+        return None  # "das Essen", "die Gräben": a noun; a place takes no article (", den X" is a pronoun)
     base_key = key if kind != "genitive" else key.rstrip("s").rstrip("'’")
     common = base_key in COMMON_WORDS
     if kind == "adjective":
@@ -199,13 +207,19 @@ def _lookup(key: str, surface: str, start: int, end: int, text: str, gazetteer: 
     elif kind == "name" and (re.match(r"-?(straße|strasse|str\.|platz|allee)", text[end:end + 10], re.IGNORECASE)
                              or _IN_STREET_NAME.match(text, end)):
         return None
+    if common and re.match(r"\s+\d", text[end:end + 3]):
+        return None  # "Halle 5", "Essen 2": a numbered hall or dish, not the town
     city = gazetteer.cities[city_ids[0]]
     titled = prev_key in _TITLE_NOUNS
     strong = titled or (prev.lower() in _PLACE_PREPS)
-    return _Candidate(city, surface, start, end, kind, strong, titled, common)
+    opening = _LIST_OPENING.search(text, max(0, start - 40), start)
+    listed = bool(opening) and norm_key(opening.group(1)) in _LIST_TITLES
+    return _Candidate(city, surface, start, end, kind, strong=strong or listed, titled=titled or listed, listed=listed,
+                      common=common)
 
 
-_LIST_JOINER = re.compile(r"\s*(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?")
+# What joins the names of a list; a region in brackets may follow a name ("Blankenburg (Harz) und Ilsenburg").
+_LIST_JOINER = re.compile(r"\s*(?:\([^()]{1,30}\)\s*)?(,|und|oder|sowie|bis|&|/)\s*(der Stadt |die Stadt )?")
 _LIST_JOINER_COMMON = re.compile(r"\s*(,|und|oder|sowie|&|/)\s*")
 
 
@@ -243,24 +257,39 @@ def find_cities(text: str, gazetteer: Gazetteer | None = None) -> list[CityMenti
         return c.strong or counts[c.city.city_id] >= 2
 
     accepted = [plain_ok(c) for c in resolved]
+
+    def joined(a: _Candidate, b: _Candidate, joiner: re.Pattern[str] = _LIST_JOINER) -> bool:
+        return bool(joiner.fullmatch(text, a.end, b.start))
+
+    # A list of German towns supports each of its names ("Bad Reichenhall und Tittmoning"), when they are
+    # no everyday words and one of them is no hamlet.
+    for k in range(len(resolved) - 1):
+        a, b = resolved[k], resolved[k + 1]
+        if (not a.common and not b.common and a.kind == b.kind == "name" and joined(a, b)
+                and a.city.country_code == b.city.country_code == "DE"
+                and max(a.city.population, b.city.population) >= 5_000):
+            accepted[k] = accepted[k + 1] = True
     # Lists spread acceptance: "von Aalen bis Zittau", "Castrop-Rauxel und Schwerte". From each accepted
     # name to its neighbours, each name once: a long list accepted from its far end costs one pass, not one
     # pass per name.
-    spreading = [j for j, ok in enumerate(accepted) if ok and not resolved[j].common]
+    spreading = [j for j, ok in enumerate(accepted) if ok and (not resolved[j].common or resolved[j].listed)]
     while spreading:
         j = spreading.pop()
         for k in (j - 1, j + 1):
             if not 0 <= k < len(resolved) or accepted[k]:
                 continue
             c = resolved[k]
-            # An everyday word joins a list only as a big city ("Essen und Oberhausen", not "Essen und Wald").
-            if c.common and (c.city.population < 100_000 or c.kind != "name"):
+            # An everyday word joins a list only as a big city ("Essen und Oberhausen", not "Essen und Wald"),
+            # or in a list a plural title noun opens ("die Kommunen Wissen, Betzdorf und Daaden").
+            in_titled_list = resolved[j].listed
+            if c.common and not in_titled_list and (c.city.population < 100_000 or c.kind != "name"):
                 continue
             a, b = (resolved[j], c) if j < k else (c, resolved[j])
-            joiner = _LIST_JOINER_COMMON if c.common else _LIST_JOINER
-            if joiner.fullmatch(text, a.end, b.start):
+            joiner = _LIST_JOINER_COMMON if c.common and not in_titled_list else _LIST_JOINER
+            if joined(a, b, joiner):
                 accepted[k] = True
-                if not c.common:
+                c.listed = c.listed or in_titled_list
+                if not c.common or in_titled_list:
                     spreading.append(k)
     mentions: dict[str, CityMention] = {}
     for ok, c in zip(accepted, resolved, strict=True):

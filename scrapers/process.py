@@ -6,14 +6,14 @@ import hashlib
 import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scrapers import dates, event_fields, events, extract, names, places, programmes, relevance, vocabulary
 from scrapers.config import Source
 from scrapers.extract import Selectors, extract_article
 from scrapers.fingerprint import content_hash, simhash
-from scrapers.records import ArticleRecord, City, CityMention, EventRecord, FetchedPage, ProgrammeMention
+from scrapers.records import ArticleRecord, City, CityMention, EventRecord, FetchedPage, Participation, ProgrammeMention
 from scrapers.relevance import Relevance, classify
 from scrapers.urls import article_id, canonicalize, host_of
 
@@ -48,6 +48,8 @@ class ProcessedArticle:
     programmes: list[ProgrammeMention]
     events: list[EventRecord]
     places: dict[str, City]  # gazetteer entries of every city above, so the loader needs no gazetteer
+    # each city's part in each programme (programmes.find_participations)
+    participations: list[Participation] = field(default_factory=list)
 
 
 def article_url(page: FetchedPage, record: ArticleRecord) -> str:
@@ -71,6 +73,10 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         url = canonicalize(page.final_url)
     text = f"{record.title}\n{record.body_text}"
     cities = places.find_cities(text)
+    named = programmes.find_programmes(text)
+    participations = programmes.find_participations(text, cities, named)
+    # A programme only a participation names ("Modellprojekt Smart City X") is one the article names too.
+    named = programmes.linked_programmes(text, participations, named)
     publisher = places.city_by_name(source.city) if source.city else None
     found_events = events.find_events(record, cities, publisher.city_id if publisher else None)
     place_ids = {c.city_id for c in cities} | {e.city_id for e in found_events if e.city_id}
@@ -84,9 +90,10 @@ def process_page(page: FetchedPage, source: Source, hint_date: dt.date | None = 
         page_url=canonicalize(page.requested_url),
         page_content_hash=page_hash(page.text),
         cities=cities,
-        programmes=programmes.find_programmes(text),
+        programmes=named,
         events=found_events,
         places={i: city for i in place_ids if (city := places.city_by_id(i)) is not None},
+        participations=participations,
     )
 
 

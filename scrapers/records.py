@@ -66,8 +66,19 @@ class ProgrammeMention:
     programme_id: str
     surface: str
     offset: int
-    role: str | None = None  # modellprojekt | mentor_city | label | partner | None
     discovered_name: str | None = None  # set for discovered programmes
+
+
+@dataclass(frozen=True)
+class Participation:
+    """A city's part in a programme as one article states it: a role of the seed participation_roles
+    (`mentioned` when the article names both but states no role for the city)."""
+
+    city_id: str
+    programme_id: str
+    role: str  # modellprojekt | mentor_city | label | partner | mentioned
+    evidence: str | None  # the sentence stating it (at most 500 characters); for `mentioned`, the first
+    # sentence naming both, None when no sentence does
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def test_an_older_warehouse_is_rewritten_in_the_current_format_without_losing_ro
                   .fetchall()}
         assert con.execute("select article_id, url from raw.articles").fetchall() == [("a1", "https://www.dresden.de/a")]
         assert con.execute("select body_chars from raw.pages order by url").fetchall() == [(10,), (3,)]
-    assert tables == {"pages", "sources", "articles", "article_versions", "cities", "mentions", "events"}
+    assert tables == {"pages", "sources", "articles", "article_versions", "cities", "mentions", "participations",
+                      "events"}
     assert [(url, body) for url, _, body in rows(db)] == [("https://www.dresden.de/a", "<p>alt</p>"),
                                                           ("https://www.dresden.de/c", "neu")]
 

@@ -111,15 +111,23 @@ def fill(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into raw.cities values ('{DRESDEN}', 'Dresden', 'DE', '13', 51.05, 13.74, 556780), "
                 f"('{KONSTANZ}', 'Konstanz', 'DE', '01', 47.66, 9.18, 84911), "
                 f"('{LEIPZIG}', 'Leipzig', 'DE', '13', 51.34, 12.37, 587857)")
-    con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?)", [
-        ("a1", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1, None),
-        ("a1", "city", KONSTANZ, "Konstanz", 66, 1, None),
-        ("a1", "programme", "mpsc", "Modellprojekt Smart Cities", 40, 1, "modellprojekt"),
-        ("a3", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1, None),
-        ("a3", "programme", "mpsc", "Modellprojekt Smart Cities", 40, 1, "modellprojekt"),
-        ("a4", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1, None),
-        ("a2", "city", KONSTANZ, "Konstanz", 0, 1, None),
-        ("a2", "programme", "discovered:klimaforum", "Klimaforum", 0, 1, None),
+    con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?)", [
+        ("a1", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1),
+        ("a1", "city", KONSTANZ, "Konstanz", 66, 1),
+        ("a1", "programme", "mpsc", "Modellprojekt Smart Cities", 40, 1),
+        ("a3", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1),
+        ("a3", "programme", "mpsc", "Modellprojekt Smart Cities", 40, 1),
+        ("a4", "city", DRESDEN, "Landeshauptstadt Dresden", 4, 1),
+        ("a2", "city", KONSTANZ, "Konstanz", 0, 1),
+        ("a2", "programme", "discovered:klimaforum", "Klimaforum", 0, 1),
+    ])
+    # The role is stated about Dresden only; Konstanz is named in the article beside the programme.
+    stated = "Die Landeshauptstadt Dresden ist Modellprojekt Smart Cities."
+    con.executemany("insert into raw.participations values (?, ?, ?, ?, ?)", [
+        ("a1", DRESDEN, "mpsc", "modellprojekt", stated),
+        ("a1", KONSTANZ, "mpsc", "mentioned", None),
+        ("a3", DRESDEN, "mpsc", "modellprojekt", stated),
+        ("a2", KONSTANZ, "discovered:klimaforum", "mentioned", "Klimaforum"),
     ])
     con.executemany("insert into raw.events values (?, ?, ?, ?, ?, null, null, ?, ?, ?, ?, ?, ?, ?, ?)", [
         ("a1", 0, "Smart City Tag", dt.date(2025, 10, 1), dt.date(2025, 10, 2), LEIPZIG, False, None, None,
@@ -137,17 +145,17 @@ def second_load(con: duckdb.DuckDBPyConnection) -> None:
     now = dt.datetime(2025, 9, 10, 12, 0)
     add_run(con, "r2", now, failed_sources=("bund",))
     for article_id in ("a1", "a2"):
-        con.execute("delete from raw.mentions where article_id = ?", [article_id])
-        con.execute("delete from raw.events where article_id = ?", [article_id])
+        for table in ("raw.mentions", "raw.participations", "raw.events"):
+            con.execute(f"delete from {table} where article_id = ?", [article_id])
     add_article(con, "a2", "konstanz", "https://www.konstanz.de/news/klima", "Klimaforum", "Abgesagt.",
                 dt.date(2025, 9, 1), False, "h2b", 0x7777_0000_8888_9999, now, "r2")
     add_article(con, "a1", "dresden", "https://www.dresden.de/news/smart-city", "Dresden wird Smart City",
                 "Dresden und Leipzig ...", dt.date(2025, 8, 14), True, "h1b", SIMHASH ^ (1 << 63), now, "r2")
     add_article(con, "a7", "dresden", "https://www.dresden.de/a7", "Dresden wird Smart City", "Vorab ...",
                 dt.date(2025, 8, 1), True, "h7", SIMHASH ^ (1 << 20) ^ (1 << 40), now, "r2")
-    con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?, ?)", [
-        ("a1", "city", LEIPZIG, "Leipzig", 12, 1, None),
-        ("a7", "city", DRESDEN, "Dresden", 0, 2, None),
+    con.executemany("insert into raw.mentions values (?, ?, ?, ?, ?, ?)", [
+        ("a1", "city", LEIPZIG, "Leipzig", 12, 1),
+        ("a7", "city", DRESDEN, "Dresden", 0, 2),
     ])
     con.execute("insert into raw.events values ('a1', 0, 'Smart City Tag', '2025-10-01', null, null, null, ?, "
                 "false, 'Kongresshalle', null, 'kongress', null, null, 'e4')", [LEIPZIG])
@@ -206,7 +214,8 @@ def test_articles_name_their_archive_record(marts) -> None:
 
 def test_cities_carry_their_bundesland_and_mentions(marts) -> None:
     rows = marts.execute("select name, state, article_count, programme_ids from marts.cities order by name").fetchall()
-    assert rows == [("Dresden", "Sachsen", 1, ["mpsc"]), ("Konstanz", "Baden-Württemberg", 2, ["mpsc"]),
+    # Konstanz is only named beside the programme: it takes no part in it.
+    assert rows == [("Dresden", "Sachsen", 1, ["mpsc"]), ("Konstanz", "Baden-Württemberg", 2, []),
                     ("Leipzig", "Sachsen", 2, [])]
 
 
@@ -223,8 +232,20 @@ def test_programmes_include_catalogue_and_discovered(marts) -> None:
     assert rows["mpsc"] is False and rows["discovered:klimaforum"] is True
     aliases = marts.execute("select aliases from marts.programmes where programme_id = 'mpsc'").fetchone()[0]
     assert isinstance(aliases, list) and aliases
-    assert marts.execute("select article_id, programme_id, role from marts.article_programmes "
-                         "where programme_id = 'mpsc'").fetchall() == [("a1", "mpsc", "modellprojekt")]
+    assert marts.execute("select article_id, programme_id from marts.article_programmes "
+                         "where programme_id = 'mpsc'").fetchall() == [("a1", "mpsc")]
+
+
+def test_city_programmes_hold_the_role_stated_about_each_city(marts) -> None:
+    rows = marts.execute("select city_id, programme_id, role, is_stated, evidence, evidence_article_id, article_count "
+                         "from marts.city_programmes order by all").fetchall()
+    assert rows == [
+        (KONSTANZ, "discovered:klimaforum", "mentioned", False, "Klimaforum", "a2", 1),
+        (KONSTANZ, "mpsc", "mentioned", False, None, "a1", 1),
+        # Stated in a1 and in its exact copy a3: one article.
+        (DRESDEN, "mpsc", "modellprojekt", True, "Die Landeshauptstadt Dresden ist Modellprojekt Smart Cities.",
+         "a1", 1),
+    ]
 
 
 def test_an_event_reported_twice_is_kept_once(marts) -> None:

@@ -124,18 +124,6 @@ def test_discovered_programmes(cat):
     assert q.programme_id == "discovered:coolcity"
 
 
-def test_roles(cat):
-    (p,) = programmes.find_programmes(
-        "Die Stadt wurde als Mentor City der Intelligent Cities Challenge ausgewählt.", cat)
-    assert p.role == "mentor_city"
-    (q,) = programmes.find_programmes("Seit dem Frühjahr führt Leipzig das Missionslabel der EU-Städtemission.", cat)
-    assert q.role == "label"
-    (r,) = programmes.find_programmes("Kassel ist eine Modellkommune im Programm Modellprojekte Smart Cities.", cat)
-    assert r.role == "modellprojekt"
-    (s,) = programmes.find_programmes("Der Bund fördert die Modellprojekte Smart Cities.", cat)
-    assert s.role is None
-
-
 # ----------------------------------------------------------------------------------------------- events
 def article(title: str, body: str, published: dt.date, teaser: str | None = None,
             details: dict[str, str] | None = None) -> ArticleRecord:
@@ -432,8 +420,10 @@ def test_event_fields_from_details_block():
     ("Am 18. November 2025 findet in Potsdam das Forum Digitale Daseinsvorsorge statt.",
      "Forum Digitale Daseinsvorsorge", "forum"),
     ("Der Stadtdaten-Hackathon läuft am 18. November 2025 in Lemgo.", "Stadtdaten-Hackathon", "hackathon"),
-    ("Beim Bürgerdialog am 14. Oktober 2025 in Gütersloh ging es um Hitze.", "Bürgerdialog in Gütersloh", "buergerdialog"),
-    ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung in Pasewalk", "auftakt"),
+    ("Beim Bürgerdialog am 14. Oktober 2025 in Gütersloh ging es um Hitze.", "Bürgerdialog in Gütersloh",
+     "buergerdialog"),
+    ("Die Auftaktveranstaltung findet am 3. Juli 2025 in Pasewalk statt.", "Auftaktveranstaltung in Pasewalk",
+     "auftakt"),
 ])
 def test_event_names_and_types(sentence, name, kind):
     (e,) = events_in(article("Nachricht", sentence, dt.date(2025, 9, 1)))
@@ -564,3 +554,50 @@ def test_two_gatherings_on_one_day_in_one_city_stay_two():
     found = _events_of("Digitaltage in Jena", body, dt.date(2025, 10, 1))
     assert sorted(e.event_type for e in found) == ["podiumsdiskussion", "workshop"]
     assert {e.start_date for e in found} == {dt.date(2025, 10, 14)}
+
+
+@pytest.mark.parametrize(("text", "cities"), [
+    # a plural noun for municipalities opens a list: small towns and everyday words in it are places
+    ("Beteiligt sind die Gemeinden Hinte, Wiesmoor und Hesel.", {"Hinte", "Wiesmoor", "Hesel"}),
+    ("Mit dabei sind die Kommunen Wissen, Hamm (Sieg) und Birken-Honigsessen.", {"Wissen"}),
+    # two German towns joined as a list support each other
+    ("Die Daten sollen auch Bad Reichenhall und Tittmoning zur Verfügung stehen.", {"Bad Reichenhall", "Tittmoning"}),
+    # an everyday noun after an article is no town, nor a hall with a number
+    ("Weil die Gräben leer waren, fuhr niemand hinaus. Das Essen war gut.", set()),
+    ("Die Messe belegt in Augsburg die Halle 5.", {"Augsburg"}),
+    # the genitive of a state, a district named after its town
+    ("Fünf Städte im Nordwesten Brandenburgs erhalten Geld.", set()),
+    ("Die Stadt im Nürnberger Land übernimmt das System.", set()),
+    # a town written with its region after a slash in GeoNames
+    ("Reichenbach im Vogtland und Zwickau öffnen ihre Bahnhöfe.", {"Reichenbach/Vogtland", "Zwickau"}),
+])
+def test_cities_by_context(text, cities):
+    found = {c.name for c in places.find_cities(text)}
+    assert cities <= found
+    assert not found - cities - {"Hamm (Sieg)", "Birken-Honigsessen"}
+
+
+def test_a_city_in_the_venue_name_is_the_events_city_and_origins_are_not():
+    (e,) = _events_of("Parkplätze im Wald", "Beteiligt sind die Städte Regen und Zwiesel. Ein Infoabend findet am "
+                      "12. November 2025 um 19 Uhr im Rathaussaal Zwiesel statt.", dt.date(2025, 10, 1))
+    assert (places.city_by_id(e.city_id).name, e.venue) == ("Zwiesel", "Rathaussaal Zwiesel")
+    (e,) = _events_of("Hackathon in Bremen", "Teams aus Bremen, Delmenhorst und Achim treffen sich am 14. Februar "
+                      "2025 beim Wärmekataster-Hackathon.", dt.date(2025, 2, 1))
+    assert places.city_by_id(e.city_id).name == "Bremen"
+
+
+def test_a_venue_stated_in_the_next_sentence_and_a_details_venue_without_its_address():
+    (e,) = _events_of("Regionalkonferenz", "Die 9. Regionalkonferenz beginnt am 2. Dezember 2025 in Kiel. "
+                      "Tagungsort ist das Haus der Begegnung am Hafen.", dt.date(2025, 11, 1))
+    assert e.venue == "Haus der Begegnung"
+    details = {"Datum": "16. Oktober 2025", "Ort": "Kulturfabrik am Fluss, Gerberstraße 3, 31137 Hildesheim"}
+    (e,) = _events_of("5. Smart-City-Forum", "Anmeldung online.", dt.date(2025, 9, 1), details)
+    assert (e.venue, e.address) == ("Kulturfabrik am Fluss", "Gerberstraße 3, 31137 Hildesheim")
+
+
+def test_a_second_date_after_endet_is_the_end_of_the_event_not_another():
+    (e,) = _events_of("Fachkonferenz in Jena", "Die Fachkonferenz Offene Daten beginnt am 19. März 2025 um 13 Uhr "
+                      "und endet am 20. März gegen 15:30 Uhr.", dt.date(2025, 2, 1))
+    assert (e.start_date, e.end_date) == (dt.date(2025, 3, 19), dt.date(2025, 3, 20))
+    assert [w.group(0) for w in event_fields.event_words("Am Infostand, dann zum Weihnachtsmarkt")] == [
+        "Infostand", "Weihnachtsmarkt"]

@@ -35,6 +35,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
                 raise WarehouseError(f"{path}: cannot create the warehouse: {first_line(exc)}") from None
     con = _open(path, read_only, wait)
     if not read_only and _file_identity(path) not in _CURRENT_FILES:
+        _drop_mention_roles(con)
         con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         if _older_format(con):
             con.execute("checkpoint")  # fold the log into the file, which is then copied
@@ -150,6 +151,25 @@ def _older_format(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(
         "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
         "and column_name = 'body' and data_type = 'VARCHAR'").fetchone()[0] > 0
+
+
+def _drop_mention_roles(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.participations: raw.mentions held one role per (article, programme), which
+    the marts gave to every city of the article. The column goes, and with it the incremental model that
+    copied it (intermediate.int_article_mentions; an incremental build cannot change a column's type): the
+    next build makes that model anew. `stadtradar reparse` fills raw.participations for stored articles."""
+    if not con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'mentions' "
+            "and column_name = 'role'").fetchone()[0]:
+        return
+    con.execute("begin transaction")
+    try:
+        con.execute("alter table raw.mentions drop column role")
+        con.execute("drop table if exists intermediate.int_article_mentions")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def _rewrite_older_warehouse(path: Path) -> None:

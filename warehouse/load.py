@@ -187,7 +187,8 @@ def archived_pages(con: duckdb.DuckDBPyConnection, source_id: str, offset: int =
 
 def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticle], run_id: str,
                   archived_now: Collection[tuple[str, str]] = frozenset()) -> LoadCounts:
-    """Upsert articles with their mentions and events in one transaction; returns new/updated/unchanged.
+    """Upsert articles with their mentions, participations and events in one transaction; returns
+    new/updated/unchanged.
 
     `archived_now` are the (url, content_hash) keys of pages archived by this run: their fetch run is this
     run, so only the other pages are looked up in raw.pages.
@@ -214,7 +215,7 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
     try:
         # Replace, keyed by article_id; the table declares no key (see warehouse/schema.sql).
         if held:
-            for table in ("raw.articles", "raw.mentions", "raw.events"):
+            for table in ("raw.articles", "raw.mentions", "raw.participations", "raw.events"):
                 con.execute(f"delete from {table} where article_id in (select unnest(?))", [held])
         insert_rows(
             con, "raw.articles",
@@ -242,14 +243,12 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                     new_on=("article_id", "content_hash"))
         insert_rows(con, "ops.article_index",
                     [[a.article_id, a.content_hash, extracted_at] for a in by_id.values()], "replace")
-        mention_rows, event_rows, places = [], [], {}
+        mention_rows, participation_rows, event_rows, places = [], [], [], {}
         for a in by_id.values():
             places.update(a.places)
             text = f"{a.record.title}\n{a.record.body_text}"
             for c in a.cities:
-                mention_rows.append(
-                    [a.article_id, "city", c.city_id, c.surface, c.offset, _count(text, c.surface), None]
-                )
+                mention_rows.append([a.article_id, "city", c.city_id, c.surface, c.offset, _count(text, c.surface)])
             seen_programmes: set[str] = set()
             for p in a.programmes:
                 if p.programme_id in seen_programmes:
@@ -257,8 +256,11 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                 seen_programmes.add(p.programme_id)
                 surface = p.discovered_name or p.surface
                 mention_rows.append(
-                    [a.article_id, "programme", p.programme_id, surface, p.offset, _count(text, p.surface), p.role]
+                    [a.article_id, "programme", p.programme_id, surface, p.offset, _count(text, p.surface)]
                 )
+            # One row per key: a role stated twice in an article is one participation.
+            participation_rows.extend({(x.city_id, x.programme_id, x.role): [
+                a.article_id, x.city_id, x.programme_id, x.role, x.evidence] for x in a.participations}.values())
             for index, e in enumerate(a.events):
                 event_rows.append([
                     a.article_id, index, e.name, e.start_date, e.end_date, e.start_time, e.end_time, e.city_id,
@@ -266,6 +268,8 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                 ])
         if mention_rows:
             insert_rows(con, "raw.mentions", mention_rows)
+        if participation_rows:
+            insert_rows(con, "raw.participations", participation_rows)
         if event_rows:
             insert_rows(con, "raw.events", event_rows)
         upsert_cities(con, places.values())

@@ -117,9 +117,21 @@ create table if not exists raw.mentions (
     surface       varchar not null,       -- the words in the text that were matched (first occurrence)
     char_offset   integer not null,       -- offset of that first occurrence in title + "\n" + body_text
     mention_count integer not null,
-    role          varchar,                -- programmes: participation role when stated (modellprojekt, mentor_city, label, partner)
     primary key (article_id, entity_type, entity_id)
 );
+
+-- Each mentioned city's part in each programme its article names (scrapers.programmes.find_participations):
+-- the role a sentence states about the city, else `mentioned`. Written with raw.mentions, per article.
+create table if not exists raw.participations (
+    article_id    varchar not null,
+    city_id       varchar not null,       -- GeoNames id
+    programme_id  varchar not null,       -- catalogue id or 'discovered:<slug>'
+    role          varchar not null,       -- a role of the seed participation_roles (modellprojekt, mentor_city, label, partner, mentioned)
+    evidence      varchar,                -- the sentence stating the role (at most 500 characters); for `mentioned`
+                                          -- the first sentence naming both, null when none does
+    primary key (article_id, city_id, programme_id, role)
+);
+-- (Warehouses from before raw.participations had a role column in raw.mentions: warehouse.db drops it.)
 
 -- Candidate events found in articles (dated events near event words).
 create table if not exists raw.events (

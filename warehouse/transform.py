@@ -40,6 +40,7 @@ select (select count(*) from raw.articles),
        (select count(*) || '/' || coalesce(max(extracted_at)::varchar, '') from ops.article_index),
        (select count(*) from raw.article_versions),
        (select count(*) from raw.cities), (select count(*) from raw.mentions), (select count(*) from raw.events),
+       (select count(*) from raw.participations),
        (select coalesce(md5(string_agg(source_id || name || kind || coalesce(city, '') || coalesce(licence, '')
                                        || coalesce(terms_url, ''), ',' order by source_id)), '') from raw.sources)
 """

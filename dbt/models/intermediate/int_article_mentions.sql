@@ -42,11 +42,9 @@ select
     coalesce(
         list_sort(list(
             {'programme_id': mentions.entity_id, 'surface': mentions.surface, 'char_offset': mentions.char_offset,
-             'mention_count': mentions.mention_count, 'role': mentions.role}
+             'mention_count': mentions.mention_count}
         ) filter (where mentions.entity_type = 'programme')),
-        cast([] as struct(
-            programme_id varchar, surface varchar, char_offset integer, mention_count integer, role varchar
-        )[])
+        cast([] as struct(programme_id varchar, surface varchar, char_offset integer, mention_count integer)[])
     ) as programme_mentions
 
 from articles

@@ -29,9 +29,7 @@ mentions as (
 select
     canonical_ids.canonical_article_id as article_id,
     mentions.programme_id,
-    -- The canonical page's own text first; a role stated only on a duplicate page still counts.
-    arg_min(mentions.role, [(not canonical_ids.is_canonical)::int, mentions.char_offset])
-        filter (where mentions.role is not null) as role,
+    -- Spelling and offset from the canonical page's own text first.
     arg_min(mentions.surface, [(not canonical_ids.is_canonical)::int, mentions.char_offset]) as surface,
     arg_min(mentions.char_offset, [(not canonical_ids.is_canonical)::int, mentions.char_offset]) as char_offset,
     max(mentions.mention_count) as mention_count

@@ -10,7 +10,6 @@ article_programmes as (
 select
     article_id,
     programme_id,
-    role,
     surface,
     mention_count
 

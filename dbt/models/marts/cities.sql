@@ -42,6 +42,8 @@ programme_lists as (
 
     select city_id, list(distinct programme_id order by programme_id) as programme_ids
     from city_programmes
+    -- Programmes the city takes part in: an article states its role; naming both is not enough.
+    where is_stated
     group by city_id
 
 )

@@ -1,4 +1,4 @@
--- One row per (city, programme, role): a city's participation in a programme as stated in articles.
+-- One row per (city, programme, role): a city's part in a programme as articles state it about that city.
 with
 
 city_programmes as (
@@ -11,6 +11,8 @@ select
     city_id,
     programme_id,
     role,
+    is_stated,
+    evidence,
     first_seen,
     last_seen,
     evidence_article_id,

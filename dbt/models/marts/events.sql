@@ -1,4 +1,6 @@
--- One row per event (start date and city, or online), however many articles reported it.
+-- One row per gathering: one event at one start date and place (a city, or online), however many articles
+-- reported it and under whatever names; two gatherings at one place on one day are two rows
+-- (int_events_deduplicated decides which reports are one gathering).
 with
 
 events as (

@@ -1,5 +1,5 @@
 {{ config(materialized='view') }}
--- One row per event not yet over: it starts today or later, or started earlier and runs until today or later.
+-- One row per gathering (as in marts.events) not yet over: it starts today or later, or started earlier and runs until today or later.
 -- A view, so "today" is when it is read (the var as_of_date pins it for tests and back-dated reports).
 with
 

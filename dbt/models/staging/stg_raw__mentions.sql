@@ -15,8 +15,7 @@ renamed as (
         trim(entity_id) as entity_id,
         trim(surface) as surface,
         cast(char_offset as integer) as char_offset,
-        cast(mention_count as integer) as mention_count,
-        lower(nullif(trim(role), '')) as role
+        cast(mention_count as integer) as mention_count
 
     from source
 
