@@ -143,7 +143,8 @@ def _window(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
 _ORIGIN = re.compile(r"\b(?:aus|von)\s+(?:[A-ZÄÖÜ][\w./()-]*(?:\s+(?:an der|am|im|bei|in der)\s+[A-ZÄÖÜ][\w-]*)?"
                      r"(?:\s*,\s*|\s+und\s+|\s+sowie\s+))*$")
 # "Tagungsort ist das Haus Erholung", "Austragungsort ist die Hochschule Bremen": a venue stated as such.
-_STATED_VENUE = re.compile(r"\b(?:Veranstaltungs|Tagungs|Austragungs|Treff)?[Oo]rt\s+(?:ist|war|sind)\s+"
+_PLACE_KEYS = "|".join(re.escape(k) for k in DETAIL_KEYS["venue"] if k.endswith(("ort", "punkt")))
+_STATED_VENUE = re.compile(r"\b(?i:" + _PLACE_KEYS + r")\s+(?:ist|war|sind)\s+"
                            r"(?:das|die|der|den)?\s*([A-ZÄÖÜ][^.;,\n]{2,80}?)"
                            r"(?=\s+(?:am|an der|in der|mit|im)\s|[.;,\n]|$)")
 
@@ -177,7 +178,8 @@ def _venue_in(text: str, stated: bool = False) -> str | None:
 
 
 # "… und endet am 20. März", "… bis zum 20. März": the end of the event whose start the clause gave.
-_ENDS = re.compile(r"\b(?:endet|endete|enden|endeten|schließt|bis zum|bis)\s+(?:am\s+)?(?:\w+,?\s+)?$")
+_ENDS = re.compile(r"\b(?:" + vocabulary.alternation("event_cues", "pattern", kind="end")
+                   + r")\s+(?:am\s+)?(?:\w+,?\s+)?$")
 
 
 def _town_of(venue: str | None) -> str | None:

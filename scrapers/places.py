@@ -25,7 +25,7 @@ _PLACE_PREPS = frozenset(vocabulary.entries("place_cues", kind="preposition"))
 _TITLE_NOUNS = frozenset(norm_key(n) for n in vocabulary.entries("place_cues", kind="title"))
 # Plural nouns that open a list of municipalities ("die Gemeinden Bunde, Jemgum und Moormerland").
 _LIST_TITLES = frozenset(norm_key(n) for n in vocabulary.entries("place_cues", kind="list"))
-_LIST_OPENING = re.compile(r"([^\W\d_]+)(?:\s+(?:sind|waren|wie|u\.\s?a\.|unter anderem|etwa))?\s*:?\s*$")
+_LIST_OPENING = re.compile(r"([^\W\d_]+)(?:\s+(?:" + vocabulary.words("place_cues", kind="list_link") + r"))?\s*:?\s*$")
 _ARTICLES = frozenset(vocabulary.entries("place_cues", kind="article"))
 _PERSON_TITLES = frozenset(norm_key(n) for n in vocabulary.entries("person_titles"))
 # Streets and squares named after a city ("Weseler Straße", "Münchner Platz") are not that city.
