@@ -235,6 +235,12 @@ _TTO = r"\s*(?:bis|–|—|-)\s*"
 _TIME_PATTERNS: list[str] = [
     # 9:30 Uhr bis 17:15 Uhr / 10 bis 12 Uhr / 18.30–20 Uhr
     _T_ANY.format(h="h1", m="m1") + rf"(?:{_UHR})?{_TTO}" + _T_ANY.format(h="h2", m="m2") + _UHR,
+    # zwischen 10 und 13 Uhr
+    r"(?<=\bzwischen\s)" + _T_ANY.format(h="h1", m="m1") + rf"(?:{_UHR})?\s+und\s+" + _T_ANY.format(h="h2", m="m2")
+    + _UHR,
+    # beginnt um 9:30 Uhr und endet gegen 16 Uhr
+    _T_ANY.format(h="h1", m="m1") + _UHR + r"[^.;:!?]{0,60}?\b(?:endet|enden|endete|schließt)\s+(?:um|gegen)\s+"
+    + _T_ANY.format(h="h2", m="m2") + _UHR,
     # 14:00–15:30 (no "Uhr", so both ends need a colon)
     _T_COLON.format(h="h1", m="m1") + _TTO + _T_COLON.format(h="h2", m="m2"),
     # 10 Uhr / ab 18.30 Uhr / 14:00 Uhr

@@ -292,6 +292,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in DETAIL_KEYS["time"]
                                          for t in find_times(v)][:1]
+        if not times and word is not None:  # "Er beginnt um 9 Uhr …" in the next sentence
+            times = next((find_times(t) for a, t in neighbours(s_start, s_start + len(sentence)) if a > s_start), [])
         article_programmes, article_organiser, article_addresses = article_wide()
         in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
         programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
@@ -325,27 +327,37 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             known.append(record)
             if word is None and page_name is None:
                 from_title.add(id(record))
-        elif page_name or (id(known[same]) in from_title and word is not None):
-            # An event page's title, or the event's own sentence, names it better than the article's title.
-            better = page_name or record.name
-            known[same] = dataclasses.replace(known[same], name=better, event_type=event_type(better),
-                                              venue=known[same].venue or record.venue)
+        else:
+            # A later mention of the same gathering fills what the first left out; an event page's title, or
+            # the event's own sentence, names it better than the article's title.
+            first = known[same]
+            renamed = page_name or (record.name if id(first) in from_title and word is not None else None)
+            known[same] = newest[0] = dataclasses.replace(
+                first, name=renamed or first.name, event_type=event_type(renamed) if renamed else first.event_type,
+                venue=first.venue or record.venue, address=first.address or record.address,
+                end_date=first.end_date or record.end_date,
+                start_time=first.start_time or record.start_time,
+                end_time=first.end_time or (record.end_time if first.start_time in (None, record.start_time) else None))
+            if id(first) in from_title and not renamed:
+                from_title.add(id(known[same]))  # still named from the title only
 
     sentence_spans = sentences(text)
     sentence_starts = [a for a, _b in sentence_spans]
 
-    def neighbour_venue(start: int, end: int) -> str | None:
-        """The venue the sentence after the event's, else the one before, names when it carries no date of
-        its own ("Er beginnt um 9 Uhr im Haus der Wissenschaft.", "Tagungsort ist das Haus Erholung.")."""
+    def neighbours(start: int, end: int) -> list[tuple[int, str]]:
+        """(offset, text) of the sentence after the event's and of the one before, where they carry no date
+        of their own: they still speak of this event ("Er beginnt um 9 Uhr im Haus der Wissenschaft.")."""
         k = bisect.bisect_right(sentence_starts, start) - 1
+        out = []
         for n in (k + 1, k - 1):
             if 0 <= n < len(sentence_spans) and n != k:
                 a, b = sentence_spans[n]
                 if b - a <= _LONGEST_SENTENCE and not (a < end and b > start) and not find_dates(text[a:b], reference):
-                    venue = _venue_in(text[a:b])
-                    if venue:
-                        return venue
-        return None
+                    out.append((a, text[a:b]))
+        return out
+
+    def neighbour_venue(start: int, end: int) -> str | None:
+        return next((v for _a, sentence in neighbours(start, end) if (v := _venue_in(sentence))), None)
 
     @functools.cache
     def series() -> tuple[tuple[str, str], ...]:

@@ -601,3 +601,15 @@ def test_a_second_date_after_endet_is_the_end_of_the_event_not_another():
     assert (e.start_date, e.end_date) == (dt.date(2025, 3, 19), dt.date(2025, 3, 20))
     assert [w.group(0) for w in event_fields.event_words("Am Infostand, dann zum Weihnachtsmarkt")] == [
         "Infostand", "Weihnachtsmarkt"]
+
+
+def test_times_the_text_gives_with_zwischen_endet_or_in_the_next_sentence():
+    from scrapers.dates import find_times
+
+    assert [(t.start_time, t.end_time) for t in find_times("zwischen 10 und 13 Uhr am Stand")] == [
+        (dt.time(10), dt.time(13))]
+    assert [(t.start_time, t.end_time) for t in find_times("beginnt um 9:30 Uhr und endet gegen 16 Uhr")] == [
+        (dt.time(9, 30), dt.time(16))]
+    (e,) = _events_of("Fachtag in Bremen", "Am 10. Februar 2025 lädt die Stadt zum Fachtag „Wärme konkret“. "
+                      "Er beginnt um 9 Uhr im Haus der Wissenschaft.", dt.date(2025, 1, 20))
+    assert (e.start_time, e.venue) == (dt.time(9), "Haus der Wissenschaft")
