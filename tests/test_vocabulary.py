@@ -18,23 +18,17 @@ def test_every_entry_of_every_vocabulary_has_a_reason(path):
     assert all(row["reason"] for row in rows)
 
 
-def test_an_entry_without_a_reason_is_refused_with_file_and_line(tmp_path, monkeypatch):
-    (tmp_path / "colours.csv").write_text("entry,reason\nrot,a colour\nblau,\n", encoding="utf-8")
+@pytest.mark.parametrize(("content", "message"), [
+    ("entry,reason\nrot,a colour\nblau,\n", r"colours\.csv:3: 'blau' has no reason"),
+    ("entry\nrot\n", r"colours\.csv: the header"),
+    ("entry,reason\n,a colour without a name\n", r"colours\.csv:2: the 'entry' column is empty"),
+])
+def test_a_malformed_vocabulary_is_refused_with_file_and_line(tmp_path, monkeypatch, content, message):
+    (tmp_path / "colours.csv").write_text(content, encoding="utf-8")
     monkeypatch.setattr(vocabulary, "HERE", tmp_path)
     vocabulary.rows.cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"colours\.csv:3: 'blau' has no reason"):
-            vocabulary.rows("colours")
-    finally:
-        vocabulary.rows.cache_clear()
-
-
-def test_a_vocabulary_without_a_reason_column_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "colours.csv").write_text("entry\nrot\n", encoding="utf-8")
-    monkeypatch.setattr(vocabulary, "HERE", tmp_path)
-    vocabulary.rows.cache_clear()
-    try:
-        with pytest.raises(ValueError, match=r"colours\.csv: the header"):
+        with pytest.raises(ValueError, match=message):
             vocabulary.rows("colours")
     finally:
         vocabulary.rows.cache_clear()
