@@ -54,12 +54,24 @@ def event_words(text: str) -> list[re.Match[str]]:
 
 def page_event_name(title: str) -> str | None:
     """The name of the event an event page is about: its title, without a lead-in that names no event
-    ("Jetzt anmelden: 8. Kongress …" → "8. Kongress …"; "Webinar: Urbane Daten" stays whole)."""
+    ("Jetzt anmelden: 8. Kongress …" → "8. Kongress …"; "Webinar: Urbane Daten" stays whole); None for a
+    title that reads as a headline, without a colon or a dash, whose event word names the event instead."""
     title = " ".join(title.split())
     head, colon, tail = title.partition(": ")
-    if colon and first_event_word(head) is None and first_event_word(tail) is not None:
-        return tail
-    return title or None
+    name = tail if colon and first_event_word(head) is None and first_event_word(tail) is not None else title
+    if (not colon and " – " not in title) or _VERB_AFTER_NAME.search(name):
+        return None  # a headline ("Regionalkonferenz in Konstanz setzt auf Kooperation"), not a name
+    return name or None
+
+
+def title_event_name(title: str, word: re.Match[str]) -> str:
+    """The event a title names: a head before a colon made of capitalised words that ends in the event word
+    is its name whole ("Smart Country Convention: Kommunen zeigen …"); else what event_name reads."""
+    head, colon, _tail = title.partition(": ")
+    if colon and word.end() <= len(head) and re.fullmatch(r"(?:[A-ZÄÖÜ0-9][\w.&-]*\s+)*", head[:word.start()]) and (
+            not head[word.end():].strip() or re.fullmatch(r"\s+(?:19|20)\d\d", head[word.end():])):
+        return head.strip()
+    return event_name(title, word)
 
 
 def in_venue_position(text: str, word: re.Match[str]) -> bool:
@@ -137,6 +149,8 @@ ABBREVIATIONS = frozenset(vocabulary.entries("abbreviations"))
 _NAME_STOP = frozenset(norm_key(w) for w in vocabulary.entries("name_stop_words"))
 # Words at which the genitive or prepositional tail of an event's name ends ("der Modellprojekte | in Kiel").
 _NAME_END = vocabulary.words("name_end_words")
+_VERB_AFTER_NAME = re.compile(r"\b[A-ZÄÖÜ][\w-]*(\s+)(?!(?:" + vocabulary.words("name_joiners")
+                              + r")(?![\wäöüß]))[a-zäöüß]")
 _STREET = vocabulary.words("street_words")
 _STREET_NOUN = "|".join(sorted({w.capitalize() for w in vocabulary.entries("street_words") if w.isalpha()},
                                key=len, reverse=True))
@@ -197,7 +211,9 @@ def event_name(sentence: str, word: re.Match[str]) -> str:
     m = re.match(r"(\s+(?:der|des|zur|zum|für|über|zu|„)[^,;:()\n]*?)"
                  r"(?=\s+(?:" + _NAME_END + r")\b|[,;:()\n]|\.\s|\.$|$)", tail)
     if m and len(m.group(1)) < 90:
-        end += m.end(1)
+        # "der Modellprojekte Smart Cities | führte": a lower-case word after a capitalised one is a verb.
+        verb = _VERB_AFTER_NAME.search(m.group(1))
+        end += verb.start(1) if verb else m.end(1)
     else:
         # Capitalised words after a generic event word name it ("Forum Digitale Daseinsvorsorge").
         caps = re.match(r"(?:\s+(?!(?:Am|Im|In|Vom|Von|Bei|Beim|Ab|Um)\b)[A-ZÄÖÜ][\w-]+){1,4}", tail)
@@ -296,6 +312,10 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
             name = f"{name} „{titled.group(1)}“"
     if city and not name.endswith(city) and re.search(re.escape(name) + r"\s+in\s+" + re.escape(city) + r"\b", text):
         name = f"{name} in {city}"  # "Regionalkonferenz der Modellprojekte in Kiel", as the text says
+    word = _word_of(name)
+    if word and word.group(0).endswith("s") and _singular(word.group(0)) != word.group(0):
+        # "des Innovationsforums „…“": the name is in the nominative
+        name = name[:word.start()] + _singular(word.group(0)) + name[word.end():]
     # A one-word name of its own ("Stadtdaten-Hackathon", "DigitalHub") needs no help; a common noun does.
     common_noun = re.fullmatch(r"(?:\d{1,3}\.\s*)?[A-ZÄÖÜ][a-zäöüß]+", name)
     if common_noun and programme is None:

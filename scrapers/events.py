@@ -29,6 +29,7 @@ from scrapers.event_fields import (
     same_gathering,
     sentences,
     stem_positions,
+    title_event_name,
 )
 from scrapers.places import find_cities
 from scrapers.programmes import _catalogue_matches, load_programme_catalogue
@@ -240,7 +241,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
                  or publisher_city_id)
     title_word = first_event_word(article.title or "")
     title_has_event = title_word is not None
-    title_name = event_name(article.title, title_word) if title_word else None
+    title_name = title_event_name(article.title, title_word) if title_word else None
     # One list per (day, place): two gatherings there stay two when their names tell them apart.
     events: dict[tuple[dt.date, str | None], list[EventRecord]] = {}
     newest: list[EventRecord | None] = [None]  # the event read last, which "und endet am …" may end

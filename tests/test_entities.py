@@ -613,3 +613,14 @@ def test_times_the_text_gives_with_zwischen_endet_or_in_the_next_sentence():
     (e,) = _events_of("Fachtag in Bremen", "Am 10. Februar 2025 lädt die Stadt zum Fachtag „Wärme konkret“. "
                       "Er beginnt um 9 Uhr im Haus der Wissenschaft.", dt.date(2025, 1, 20))
     assert (e.start_time, e.venue) == (dt.time(9), "Haus der Wissenschaft")
+
+
+def test_a_headline_is_not_a_name_but_a_named_head_before_its_colon_is():
+    (e,) = _events_of("Regionalkonferenz in Jena setzt auf Kooperation",
+                      "Die 12. Regionalkonferenz der Modellprojekte Smart Cities führte am 4. Mai 2025 nach Jena.",
+                      dt.date(2025, 5, 6), {"Datum": "4. Mai 2025", "Ort": "Volkshaus Jena"})
+    assert e.name == "12. Regionalkonferenz der Modellprojekte Smart Cities"
+    (e,) = _events_of("Digital Country Convention: Kommunen zeigen ihre Lösungen",
+                      "Vom 15. bis 17. Oktober 2024 trifft sich die Verwaltungsdigitalisierung wieder in Berlin.",
+                      dt.date(2024, 9, 1))
+    assert e.name == "Digital Country Convention"

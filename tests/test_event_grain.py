@@ -22,6 +22,7 @@ BAMBERG = City("2952984", "Bamberg", "DE", "02", 49.89, 10.89, 77_373)
 COTTBUS = City("2939811", "Cottbus", "DE", "11", 51.76, 14.33, 99_678)
 DAY = dt.date(2025, 10, 14)
 WEBINAR_DAY = dt.date(2025, 11, 3)
+CONGRESS_DAY = dt.date(2025, 11, 20)
 
 
 def event(name: str, start: dt.date, city: City | None, event_type: str, **fields: object) -> EventRecord:
@@ -59,10 +60,12 @@ def reports() -> list[tuple[FetchedPage, ProcessedArticle]]:
                     event("Podiumsdiskussion Smarte Mobilität", DAY, BAMBERG, "other",
                           start_time=dt.time(18, 30)),
                     event("Webinar Förderprogramm Wärmewende", WEBINAR_DAY, None, "webinar"),
+                    event("7. Kongress der Lausitzer Städte und Gemeinden", CONGRESS_DAY, COTTBUS, "kongress"),
                 ]),
         article("https://www.fraenkischer-bote.de/lokales/zwilling", "zeitung", dt.date(2025, 9, 10),
                 0x00FF_00FF_0000_FF00, [
                     event("die Veranstaltung", DAY, BAMBERG, "other", venue="Kesselhaus"),
+                    event("7. LSG-Kongress", CONGRESS_DAY, COTTBUS, "kongress", venue="Stadthalle"),
                 ]),
         article("https://www.bund.example/presse/termine", "bund", dt.date(2025, 9, 15),
                 0xFF00_FF00_FFFF_0000, [
@@ -107,8 +110,8 @@ def test_two_gatherings_on_one_day_in_one_city_are_two_events(warehouse: Path) -
 
 def test_a_gathering_alone_on_its_day_keeps_its_key(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("select event_id, name, city_name, report_count from marts.events where city_id = ?",
-                           [COTTBUS.city_id]).fetchall()
+        rows = con.execute("select event_id, name, city_name, report_count from marts.events where city_id = ? "
+                           "and start_date = ?", [COTTBUS.city_id, DAY]).fetchall()
     assert rows == [(old_key(DAY, COTTBUS.city_id), "Zukunftsforum Lausitz digital", "Cottbus", 1)]
 
 
@@ -125,4 +128,11 @@ def test_the_calendar_gets_one_entry_per_gathering(warehouse: Path) -> None:
         rows = read_events(con)
         ids = [r[0] for r in con.execute("select event_id from marts.events").fetchall()]
     uids = [str(e["UID"]) for e in build_calendar(rows).walk("VEVENT")]
-    assert len(uids) == len(set(uids)) == len(ids) == 4
+    assert len(uids) == len(set(uids)) == len(ids) == 5
+
+
+def test_one_edition_under_its_acronym_and_its_full_name_is_one_event(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select name, venue, report_count from marts.events where start_date = ?",
+                           [CONGRESS_DAY]).fetchall()
+    assert rows == [("7. Kongress der Lausitzer Städte und Gemeinden", "Stadthalle", 2)]

@@ -9,7 +9,8 @@
 -- generic nouns ("Veranstaltung").
 -- Two words match when equal, when one is the head of the other compound ("konferenz", "regionalkonferenz"; 5
 -- letters at least) or an inflection of it (at most 2 more letters: "verwaltung", "verwaltungen"). Two names
--- are alike when every word of one matches a word of the other, or when more than 2/3 of all their words
+-- are alike when they share an edition number and another word ("7. MPSC-Kongress", "7. Kongress der …"), when
+-- every word of one matches a word of the other, or when more than 2/3 of all their words
 -- match (for exact matches: word Jaccard above 0.5, so "Workshop Open Data" and "Workshop Open Government"
 -- stay apart). Clustering is greedy, not transitive: the distinct names of a day and place are ranked by
 -- informativeness (more words, longer, earlier reported); a name alike to no better name heads a gathering,
@@ -166,7 +167,12 @@ name_pairs as (
         len(list_filter(worse.name_words, lambda word: len(list_filter(better.name_words, lambda other:
             {{ words_match }})) > 0)) as worse_matched,
         len(list_filter(better.name_words, lambda word: len(list_filter(worse.name_words, lambda other:
-            {{ words_match }})) > 0)) as better_matched
+            {{ words_match }})) > 0)) as better_matched,
+        -- "7. MPSC-Kongress" and "7. Kongress der Modellprojekte Smart Cities": the same edition number
+        len(list_intersect(
+            list_filter(worse.name_words, lambda word: regexp_full_match(word, '[0-9]{1,3}')),
+            list_filter(better.name_words, lambda word: regexp_full_match(word, '[0-9]{1,3}'))
+        )) > 0 as same_edition
 
     from names as worse
     inner join names as better
@@ -184,6 +190,8 @@ alike as (
     where worse_matched = worse_words
         or better_matched = better_words
         or 3 * (worse_matched + better_matched) > 2 * (worse_words + better_words)
+        -- the same edition of the same kind: the number and at least one more word match
+        or (same_edition and worse_matched >= 2)
 
 ),
 
