@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= warehouse/stadtradar.duckdb
 SNAPSHOT := tests/snapshot
 
-.PHONY: setup demo test lint eval bench clean
+.PHONY: setup demo test test-fast lint eval bench clean
 
 $(BIN)/stadtradar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2  # two processes: most tests wait on pipeline subprocesses
+
+test-fast: setup  # the unit tests: no pipeline run, no dbt build, no server
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -n 2 -m "not e2e"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -20,6 +20,8 @@ from flows.api_server import (
     server_signature,
 )
 
+pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
+
 
 def test_a_configured_api_is_used_and_no_server_is_started(monkeypatch, tmp_path):
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")

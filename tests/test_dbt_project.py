@@ -14,6 +14,8 @@ import pytest
 
 from warehouse.load import pack_body
 
+pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 DRESDEN, KONSTANZ, LEIPZIG = "2935022", "2885679", "2879139"

@@ -18,6 +18,8 @@ from warehouse.calendar import build_calendar, read_events
 from warehouse.db import connect
 from warehouse.transform import run_dbt
 
+pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
+
 BAMBERG = City("2952984", "Bamberg", "DE", "02", 49.89, 10.89, 77_373)
 COTTBUS = City("2939811", "Cottbus", "DE", "11", 51.76, 14.33, 99_678)
 DAY = dt.date(2025, 10, 14)

@@ -211,6 +211,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.e2e
 def test_city_programmes_hold_only_the_roles_stated_with_their_sentence(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("""
@@ -237,6 +238,7 @@ def test_city_programmes_hold_only_the_roles_stated_with_their_sentence(warehous
     assert taking_part == {"Bamberg": [], "Cottbus": [], "Gera": [], "Jena": [MISSION], "Wolfsburg": [ICC]}
 
 
+@pytest.mark.e2e
 def test_a_warehouse_from_before_participations_loses_the_mention_roles(tmp_path, monkeypatch):
     db = tmp_path / "w.duckdb"
     with connect(db) as con:  # as a warehouse made before: a role per (article, programme) mention

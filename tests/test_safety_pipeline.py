@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from flows.pipeline import _RunContext, ingest_flow
 from scrapers.config import PROJECT_ROOT, Settings, load_sources
 from scrapers.process import process_safely
@@ -21,6 +23,8 @@ from tests.conftest import read_rows as rows
 from warehouse import load
 from warehouse.db import connect
 from warehouse.transform import build_fingerprint
+
+pytestmark = pytest.mark.e2e  # runs the pipeline: `make test` runs it, `make test-fast` skips it
 
 TITLES = ["Hitzeschutzplan für die Innenstadt beschlossen", "Neue Ladesäulen am Hauptbahnhof",
           "Bürgerforum zur digitalen Verwaltung", "Sensoren messen die Luftqualität", "Radwegenetz wird erweitert"]

@@ -7,6 +7,8 @@ import pytest
 from warehouse.db import connect
 from warehouse.transform import DbtBuildError, run_dbt, summarise
 
+pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
+
 
 def test_failures_are_named_by_node():
     failures, warnings, tests = summarise([
