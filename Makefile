@@ -22,14 +22,19 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2  # two processes: most tests wait on pipeline subprocesses
+	# mypy (about 25 s cold) checks while the tests run: two pytest processes mostly wait on pipeline subprocesses,
+	# and an idle one steals queued tests from the other.
+	$(BIN)/mypy & mypy=$$!; $(BIN)/pytest -q -n 2 --dist worksteal; tests=$$?; wait $$mypy; types=$$?; \
+		test $$tests -eq 0 && test $$types -eq 0
 
 test-fast: setup  # the unit tests: no pipeline run, no dbt build, no server
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 -m "not e2e"
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python benchmarks/run_bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(SOURCES),--sources $(SOURCES))

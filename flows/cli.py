@@ -23,16 +23,18 @@ from rich.text import Text
 from flows.api_server import ApiServerError, background_api_server, use_api
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
-from warehouse.db import WarehouseError, connect, connect_sandboxed, first_line
+from warehouse.db import WarehouseError, connect, connect_sandboxed, first_line, scalar
 from warehouse.exports import write_csv
 from warehouse.lock import WarehouseBusy, lock_held, writer_lock
 from warehouse.status import warehouse_status
 from warehouse.transform import DbtBuildError
 
 try:  # typer >= 0.26 parses with its own copy of click, whose exceptions are not click's
+    from typer._click.core import Context as ClickContext
     from typer._click.exceptions import UsageError
-except ImportError:
-    from click import UsageError
+except ImportError:  # an older typer uses click itself; mypy checks against the installed (newer) typer only
+    from click import Context as ClickContext  # type: ignore[assignment]
+    from click import UsageError  # type: ignore[assignment]
 
 EXIT_CODES = (
     "Exit status: 0 everything worked; 1 usage, configuration, file system, SQL or dbt error (the message names "
@@ -49,11 +51,11 @@ class _Commands(typer.core.TyperGroup):
     """The command group, with usage errors (unknown option, bad value, missing argument) exiting 1 as EXIT_CODES
     says, not click's 2, which here means that some pages failed."""
 
-    def make_context(self, *args, **kwargs) -> typer.Context:  # noqa: ANN002, ANN003 - click's signature
+    def make_context(self, *args, **kwargs) -> ClickContext:  # noqa: ANN002, ANN003 - click's signature
         with _usage_errors_exit_1():
             return super().make_context(*args, **kwargs)
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: ClickContext) -> object:
         with _usage_errors_exit_1():  # a command's own options are parsed here
             return super().invoke(ctx)
 
@@ -156,7 +158,7 @@ def _print_marts(db: Path) -> None:
         relations = con.execute(
             "select table_name, table_type = 'VIEW' from information_schema.tables where table_schema = 'marts' "
             "order by table_name").fetchall()
-        tables = [f"{name} {con.execute(f'select count(*) from marts.{name}').fetchone()[0]}"
+        tables = [f"{name} {scalar(con, f'select count(*) from marts.{name}')}"
                   for name, is_view in relations if not is_view]
         views = [name for name, is_view in relations if is_view]
         out.print(escape("marts: " + ", ".join(tables) + (f"; views: {', '.join(views)}" if views else "")))

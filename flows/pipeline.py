@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
@@ -185,7 +185,10 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
     deadline = Deadline(ctx.settings.source_time_budget)
     started = time.monotonic()
     try:
-        crawl = await discover_task(source, fetcher, ctx.settings, quote(known), ctx.refresh, deadline)
+        # return_state=False (the default) selects Prefect's overload for arguments such as quote(...) that
+        # are not of the task's parameter types (Prefect unwraps them before the task runs).
+        crawl = await discover_task(source, fetcher, ctx.settings, quote(known), ctx.refresh, deadline,
+                                    return_state=False)
     except Exception as exc:  # noqa: BLE001 - a broken source is recorded; the other sources go on
         crawl = CrawlResult(source.id, errors=[FetchError(source.id, f"crawl failed: {exc}")])
     report.timings["fetch"] += time.monotonic() - started
@@ -201,7 +204,8 @@ async def _ingest_source(ctx: _RunContext, source: Source, fetcher: Fetcher, kno
             if deadline.expired:  # the rest waits for the next run
                 crawl.defer(len(links))
                 return
-            await batch_task(ctx, source, fetcher, links, quote(crawl), quote(known), run, deadline)
+            await batch_task(ctx, source, fetcher, links, quote(crawl), quote(known), run, deadline,
+                             return_state=False)  # quote(...) arguments: see discover_task above
 
     await asyncio.gather(*(one(crawl.to_fetch[i:i + size]) for i in range(0, len(crawl.to_fetch), size)))
     ctx.pages_fetched += listings_fetched
@@ -273,7 +277,7 @@ async def ingest_flow(
     sources = load_sources(sources_file)
     with writer_lock(db, settings.lock_timeout):
         report = await _ingest(sources, settings, db, replay, refresh)
-    await create_markdown_artifact(markdown=ingest_markdown(report), key="stadtradar-ingest",
+    await acreate_markdown_artifact(markdown=ingest_markdown(report), key="stadtradar-ingest",
                                    description="Per-source counts and failures of this ingest run")
     return report
 

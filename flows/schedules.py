@@ -16,16 +16,18 @@ TIMEZONE = "Europe/Berlin"
 
 def deployments(sources_file: Path, db: Path) -> list[RunnerDeployment]:
     """The scheduled deployments: the daily pipeline over the given sources and warehouse."""
-    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.schedules import Cron
 
     daily = pipeline_flow.to_deployment(
         name="stadtradar-daily",
-        schedule=CronSchedule(cron=PIPELINE_CRON, timezone=TIMEZONE),
+        schedule=Cron(PIPELINE_CRON, timezone=TIMEZONE),
         parameters={"sources_file": str(Path(sources_file).resolve()), "db": str(Path(db).resolve())},
         concurrency_limit=1,  # one writer at a time on the warehouse
         description="Crawl every source, load the warehouse and rebuild the dbt marts.",
         tags=["stadtradar"],
     )
+    if not isinstance(daily, RunnerDeployment):  # inside an event loop, to_deployment returns a coroutine
+        raise RuntimeError("deployments() must be called outside an event loop")
     return [daily]
 
 

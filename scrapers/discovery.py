@@ -171,7 +171,9 @@ def _lastmod(value: str | None) -> tuple[dt.date | None, dt.datetime | None, boo
     German time, the page looks changed an hour or two later than it was and is fetched once more rather than
     missed.
     """
-    m = _ISO_DAY.match(value or "")
+    if not value:
+        return None, None, False
+    m = _ISO_DAY.match(value)
     if not m:
         return None, None, False
     try:
@@ -201,10 +203,10 @@ def parse_listing(
     links: list[DiscoveredLink] = []
     seen: set[str] = set()
     for anchor in anchors:
-        if anchor.name != "a":
-            anchor = anchor.find("a", href=True)  # a selector may pick the teaser card, not the anchor
-        href = anchor.get("href") if anchor is not None else None
-        if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
+        # a selector may pick the teaser card, not the anchor
+        link = anchor if anchor.name == "a" else anchor.find("a", href=True)
+        href = link.get("href") if link is not None else None
+        if not isinstance(href, str) or not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
             continue
         target = _absolute(href, url)
         if target is not None and target not in seen:
@@ -220,7 +222,7 @@ def _next_page(soup: BeautifulSoup, url: str, next_selector: str | None) -> str 
     if node is None:
         node = soup.find(["a", "link"], rel="next", href=True)
     href = node.get("href") if node is not None else None
-    if not href:
+    if not isinstance(href, str) or not href:  # href is single-valued: never bs4's AttributeValueList
         return None
     target = _absolute(href, url)
     return None if target is None or target == canonicalize(url) else target

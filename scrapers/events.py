@@ -203,7 +203,8 @@ def _word_for(clause: str, words: list[re.Match[str]], date_at: int) -> re.Match
     return max(near, key=informative)
 
 
-def find_events(article: ArticleRecord, cities: list[CityMention],
+# Over the C901 bound: one pass over an article's dates applying the documented rules in order.
+def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                 publisher_city_id: str | None = None) -> list[EventRecord]:
     """Dated events in an article: a date in a sentence with an event word (or right after a title that
     announces one), with its city ("in Konstanz", the venue's city, a city in that sentence, else the
@@ -260,7 +261,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             located.append((address, where[0].city_id if where else None))
         return programmes, organiser, located
 
-    def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None,
+    # Over the C901 bound: the per-date rules (window, time, name, programme) on find_events' state.
+    def add(date, end_date, sentence: str, s_start: int, date_pos: int, word: re.Match[str] | None,  # noqa: C901
             page_name: str | None = None) -> None:
         if reference is not None and not (reference - dt.timedelta(days=180) <= date
                                           <= reference + dt.timedelta(days=550)):
@@ -297,7 +299,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],
             times = next((find_times(t) for a, t in neighbours(s_start, s_start + len(sentence)) if a > s_start), [])
         article_programmes, article_organiser, article_addresses = article_wide()
         in_sentence = [pid for pid, a, _b in article_programmes if s_start <= a < s_start + len(sentence)]
-        programme_id = (in_sentence or [pid for pid, _a, _b in article_programmes] or [None])[0]
+        programme_id = next(iter(in_sentence or [pid for pid, _a, _b in article_programmes]), None)
         name = event_name(sentence, word) if word else (title_name if title_name is not None else sentence[:80])
         if page_name:
             name = page_name  # an event page is named by its title

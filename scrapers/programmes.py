@@ -88,7 +88,7 @@ def _build_catalogue(programmes: list[Programme]) -> Catalogue:
     patterns = []
     anchors: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
     for p in programmes:
-        alts = []
+        alts: list[str] = []
         for alias in sorted({p.name, p.acronym or "", *p.aliases} - {""}, key=len, reverse=True):
             if _loose(alias) in {_loose(w) for w in _WEAK_ALIASES}:
                 continue
@@ -286,7 +286,8 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
         if m.group() != "\n":
-            word = re.search(r"[^\s(]*$", text[max(0, m.start() - 20):m.start()]).group()
+            before = re.search(r"[^\s(]*$", text[max(0, m.start() - 20):m.start()])
+            word = before.group() if before else ""  # always a match, if only the empty one
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or (word.isdigit() and len(word) <= 2):
                 continue
         spans.append((start, m.end()))
@@ -324,7 +325,8 @@ def _owners(role_rx: re.Pattern[str], names: dict[str, list[str]]) -> set[str]:
     return {pid for pid, spellings in names.items() if any(role_rx.search(s) for s in spellings)}
 
 
-def find_participations(text: str, cities: list[CityMention], programmes: list[ProgrammeMention],
+# Over the C901 bound: builds the shared token spans, then ties roles to cities.
+def find_participations(text: str, cities: list[CityMention], programmes: list[ProgrammeMention],  # noqa: C901
                         catalogue: Catalogue | None = None) -> list[Participation]:
     """The part each city of `text` takes in each programme the text names: the role a sentence states about
     that city, else `mentioned` (one row per city and programme; a stated role replaces `mentioned`).
@@ -347,8 +349,8 @@ def find_participations(text: str, cities: list[CityMention], programmes: list[P
     listed = {p.programme_id: p for p in programmes}
     # Spellings of every programme a role may go to: the article's, and every catalogue programme.
     names = {p.programme_id: _programme_spellings(p, cat) for p in programmes}
-    for p in cat.programmes:
-        names.setdefault(p.programme_id, [p.name, *p.aliases])
+    for known in cat.programmes:
+        names.setdefault(known.programme_id, [known.name, *known.aliases])
     restricted = {role: owners for role, rx in _ROLE_CUES if (owners := _owners(rx, names))}
 
     prog_spans = [(s, e, pid) for pid, s, e in _catalogue_matches(text, cat)]
@@ -566,7 +568,7 @@ def _next_holder(toks: list[_Tok], groups: dict[int, tuple[int, int]], q: int, s
 def _members(toks: list[_Tok], first: int, last: int, whole: bool = True) -> tuple[int, ...]:
     """The city tokens of the list toks[first:last + 1]; without `whole`, only those up to a member with an
     article or title of its own ("dem Modellprojekt Gera und der Stadt Jena": the role word is Gera's)."""
-    out = []
+    out: list[int] = []
     for k in range(first, last + 1):
         if toks[k].kind != "city":
             continue
@@ -639,23 +641,23 @@ def _holders(toks: list[_Tok], groups: dict[int, tuple[int, int]], q: int) -> li
 
     # The subject before the role word: "Gera ist Mentorstadt", "Gera beteiligt sich als Partner",
     # "Gera hat das Label erhalten", "hat Gera das Label erhalten", "ist Gera seit 2021 Mentorstadt"
-    k = None if _cue_governed(toks, q) else _next_holder(toks, groups, q, -1)
-    if k is not None and not _negated(toks, k, q):
-        first = groups[k][0]
-        gap = toks[k + 1:q]
+    holder = None if _cue_governed(toks, q) else _next_holder(toks, groups, q, -1)
+    if holder is not None and not _negated(toks, holder, q):
+        first = groups[holder][0]
+        gap = toks[holder + 1:q]
         opener = gap[0].text if gap and gap[0].kind == "word" else None
         if gap and (opener in links or opener in _AS or after_as) or (
                 len(gap) <= _MAX_INVERTED_GAP
                 and _word_before(toks, first, _DETERMINER | _TITLES | _PARTICLE) in links):
-            candidates.append((len(gap), _members(toks, *groups[k])))
+            candidates.append((len(gap), _members(toks, *groups[holder])))
 
     # The subject after the role word: "Mentorstadt der ICC ist Gera", "Zu den Partnern gehören A und B",
     # "Als Mentorstadt unterstützt Gera ..."
-    k = _next_holder(toks, groups, q, 1)
-    if k is not None and k - q > 1 and not _negated(toks, q, k):
-        gap = toks[q + 1:k]
+    holder = _next_holder(toks, groups, q, 1)
+    if holder is not None and holder - q > 1 and not _negated(toks, q, holder):
+        gap = toks[q + 1:holder]
         if any(t.kind == "word" and t.text in links for t in gap) or (after_as and len(gap) == 1):
-            candidates.append((len(gap), _members(toks, *groups[k])))
+            candidates.append((len(gap), _members(toks, *groups[holder])))
 
     if not candidates:
         return []
@@ -663,7 +665,7 @@ def _holders(toks: list[_Tok], groups: dict[int, tuple[int, int]], q: int) -> li
     nearest = {members for d, members in candidates if d == best}
     if len(nearest) != 1:
         return []  # two cities as near: in doubt, neither
-    return list(dict.fromkeys(toks[k].ref for k in nearest.pop() if toks[k].ref))
+    return list(dict.fromkeys(ref for k in nearest.pop() if (ref := toks[k].ref)))
 
 
 def _programme_of(toks: list[_Tok], q: int, listed: dict[str, ProgrammeMention], owners: set[str] | None,
@@ -709,7 +711,7 @@ def _first_shared_sentences(text: str, sentences: list[tuple[int, int]], by_sent
     for (a, b), toks in zip(sentences, by_sentence, strict=True):
         if len(found) == len(pairs) or budget <= 0:
             break
-        city_ids = {t.ref for t in toks if t.kind == "city"}
+        city_ids = {t.ref for t in toks if t.kind == "city" and t.ref}  # a city token always has one
         programme_ids = {t.ref for t in toks if t.kind in ("prog", "cue") and t.ref}
         for c in city_ids:
             for p in programme_ids:

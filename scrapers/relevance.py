@@ -56,7 +56,9 @@ _META = set("\\.^$*+?{}[]()|")
 
 def _alternatives(pattern: str) -> list[str]:
     """Split a pattern at its top-level "|" (outside groups and character classes)."""
-    parts, depth, in_class, escaped, current = [], 0, False, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, in_class, escaped = 0, False, False
     for ch in pattern:
         if escaped:
             escaped = False

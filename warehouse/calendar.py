@@ -214,8 +214,8 @@ def build_calendar(rows: Iterable[EventRow], stamp: dt.datetime | None = None) -
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Stadtradar events")
     written: list[EventRow] = []
-    for row in rows:
-        row = _writable(row)
+    for candidate in rows:
+        row = _writable(candidate)
         if row is None:
             continue
         try:

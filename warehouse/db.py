@@ -5,10 +5,13 @@ import importlib.util
 import shutil
 import time
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import duckdb
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+# A value of a DuckDB configuration option, as duckdb.connect takes them.
+ConfigValue: TypeAlias = str | bool | int | float | list[str]
 
 
 class WarehouseError(RuntimeError):
@@ -71,7 +74,7 @@ def check_folder(db: Path) -> None:
 # scan Python objects by name, or change any of this (SET, RESET, PRAGMA). A read-only open alone refuses only
 # writes to the warehouse itself; COPY ... TO could still replace the file. DuckDB applies lock_configuration
 # after the others, and spills large sorts to its own temp folder regardless.
-SANDBOX_SETTINGS: dict[str, object] = {
+SANDBOX_SETTINGS: dict[str, ConfigValue] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -95,6 +98,19 @@ def _must_exist(path: Path) -> None:
         raise WarehouseError(f"{path}: no warehouse here yet (run `stadtradar run` or `make demo` first)")
 
 
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, a COPY); none at all is an error."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise WarehouseError(f"no row where one was certain: {sql}")
+    return row
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The first value of one_row(con, sql, params)."""
+    return one_row(con, sql, params)[0]
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an error's message (DuckDB's run on with context lines), or its type's name."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -111,7 +127,7 @@ def _file_identity(path: Path) -> tuple[str, int, int]:
 
 
 def _open(path: Path, read_only: bool, wait: float,
-          extra: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+          extra: dict[str, ConfigValue] | None = None) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -148,9 +164,9 @@ def _create(path: Path) -> None:
 def _older_format(con: duckdb.DuckDBPyConnection) -> bool:
     """A warehouse made before page bodies were compressed (and text tables lost their keys, and files
     got small row groups): its raw.pages body is text."""
-    return con.execute(
-        "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
-        "and column_name = 'body' and data_type = 'VARCHAR'").fetchone()[0] > 0
+    return scalar(
+        con, "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
+        "and column_name = 'body' and data_type = 'VARCHAR'") > 0
 
 
 def _drop_mention_roles(con: duckdb.DuckDBPyConnection) -> None:
@@ -158,9 +174,9 @@ def _drop_mention_roles(con: duckdb.DuckDBPyConnection) -> None:
     the marts gave to every city of the article. The column goes, and with it the incremental model that
     copied it (intermediate.int_article_mentions; an incremental build cannot change a column's type): the
     next build makes that model anew. `stadtradar reparse` fills raw.participations for stored articles."""
-    if not con.execute(
-            "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'mentions' "
-            "and column_name = 'role'").fetchone()[0]:
+    if not scalar(
+            con, "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'mentions' "
+            "and column_name = 'role'"):
         return
     con.execute("begin transaction")
     try:
@@ -216,7 +232,7 @@ def _rewrite_older_warehouse(path: Path) -> None:
     fresh.replace(path)
 
 
-def _settings() -> dict[str, object]:
+def _settings() -> dict[str, ConfigValue]:
     """DuckDB settings of every connection to the warehouse.
 
     A run appends wide rows (page bodies, article texts) in batches of about 50. DuckDB gives each append a

@@ -11,6 +11,8 @@ from typing import TextIO
 
 import duckdb
 
+from warehouse.db import scalar
+
 MARTS_SCHEMA = "marts"
 
 
@@ -122,7 +124,7 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: Path,
         else:
             select, options = f"select * from {_ident(schema)}.{_ident(table)}", "FORMAT PARQUET, COMPRESSION zstd"
         try:
-            rows = con.execute(f"COPY ({select}) TO {_literal(str(partial))} ({options})").fetchone()[0]
+            rows = scalar(con, f"COPY ({select}) TO {_literal(str(partial))} ({options})")
             os.replace(partial, target)
         except (duckdb.Error, OSError) as exc:
             partial.unlink(missing_ok=True)

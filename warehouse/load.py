@@ -5,6 +5,7 @@ import datetime as dt
 import zlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -53,7 +54,8 @@ def archive_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage], 
     The archive is append-only: a body already archived for a URL adds nothing, a changed body adds a
     version. A 304 answer only refreshes the HTTP state.
     """
-    archive_rows, state_rows = [], []
+    archive_rows: list[list[Any]] = []
+    state_rows: list[list[Any]] = []
     for page in pages:
         url = canonicalize(page.requested_url)
         digest = page_hash(page.text) if page.status != 304 else None
@@ -243,7 +245,10 @@ def load_articles(con: duckdb.DuckDBPyConnection, articles: list[ProcessedArticl
                     new_on=("article_id", "content_hash"))
         insert_rows(con, "ops.article_index",
                     [[a.article_id, a.content_hash, extracted_at] for a in by_id.values()], "replace")
-        mention_rows, participation_rows, event_rows, places = [], [], [], {}
+        mention_rows: list[list[Any]] = []
+        participation_rows: list[list[Any]] = []
+        event_rows: list[list[Any]] = []
+        places: dict[str, City] = {}
         for a in by_id.values():
             places.update(a.places)
             text = f"{a.record.title}\n{a.record.body_text}"

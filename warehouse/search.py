@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import WarehouseError, load_fts
+from warehouse.db import WarehouseError, load_fts, one_row, scalar
 
 # Common German function words (and a few English ones, some articles are English). BM25 would weigh them
 # low anyway; removing them keeps a query like "Hitzeschutz in der Stadt" from matching every article.
@@ -91,9 +91,9 @@ def _attach_warehouse(con: duckdb.DuckDBPyConnection, db: Path) -> None:
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an article is added, removed or its indexed text changes."""
     try:
-        count, digest = con.execute(
-            "select count(*), coalesce(bit_xor(hash(article_id, title, teaser, body_text)), 0)"
-            " from wh.marts.articles").fetchone()
+        count, digest = one_row(
+            con, "select count(*), coalesce(bit_xor(hash(article_id, title, teaser, body_text)), 0)"
+            " from wh.marts.articles")
     except duckdb.CatalogException as exc:
         raise WarehouseError(f"the warehouse has no marts.articles yet (run `stadtradar run`): {exc}") from None
     return f"{count}:{digest}"
@@ -122,7 +122,8 @@ def _cached_fingerprint(index: Path) -> str | None:
         return None
     try:
         with duckdb.connect(str(index), read_only=True) as con:
-            return con.execute("select fingerprint from index_meta").fetchone()[0]
+            row = con.execute("select fingerprint from index_meta").fetchone()
+            return row[0] if row else None  # an empty index_meta: rebuild
     except duckdb.Error:
         return None  # unreadable or from an older layout: rebuild
 
@@ -169,9 +170,10 @@ def run_search(con: duckdb.DuckDBPyConnection, query: str, city: str | None = No
     filter them. The warehouse's marts are read from schema."""
     if limit < 1:
         raise SearchError(f"--limit must be at least 1, not {limit}")
-    filters, params = [], [query]
+    filters: list[str] = []
+    params: list[object] = [query]
     if city:
-        known = con.execute(f"select count(*) from {schema}.cities where lower(name) = lower(?)", [city]).fetchone()[0]
+        known = scalar(con, f"select count(*) from {schema}.cities where lower(name) = lower(?)", [city])
         if not known:
             raise SearchError(f"no city named {city!r} in marts.cities")
         filters.append(f"a.article_id in (select ac.article_id from {schema}.article_cities ac"

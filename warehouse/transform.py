@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from scrapers.config import PROJECT_ROOT
+from warehouse.db import scalar
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 FAILED = ("error", "fail", "runtime error")
@@ -59,7 +60,7 @@ def build_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def up_to_date(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """Whether the last successful build had this fingerprint and its marts are still there."""
     last = con.execute("select fingerprint from ops.builds order by built_at desc limit 1").fetchone()
-    marts = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts'").fetchone()[0]
+    marts = scalar(con, "select count(*) from duckdb_tables() where schema_name = 'marts'")
     return last is not None and last[0] == fingerprint and marts > 0
 
 

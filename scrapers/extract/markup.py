@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TypeAlias
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -11,7 +12,7 @@ __all__ = ["Element", "parse_html", "squash", "text_of", "text_content", "class_
            "drop_tree", "drop_tag", "FURNITURE_TAGS", "NOISE_PARTS", "HEADINGS", "MAX_NESTING"]
 
 # The helpers below take any lxml element; parse_html gives lxml.html's.
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Page furniture: the parts of a page around its content on nearly every site.

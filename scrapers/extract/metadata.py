@@ -82,8 +82,9 @@ def machine_date(value: object, origin: str = "markup") -> dt.date | None:
     # day-month-years that do not exist or lie outside the plausible window. Said, since the page meant them.
     m = _OTHER_ISO_DATE.match(value)
     numeric = None if m else _NUMERIC_DATE.search(value)
-    if m or numeric:
-        year, month, day = m.groups() if m else reversed(numeric.groups())
+    parts = m.groups() if m else tuple(reversed(numeric.groups())) if numeric else None
+    if parts:
+        year, month, day = parts
         if int(year) == int(month) == 0:
             return None  # "0000-00-00": a CMS writing null, not a date to warn about
         try:

@@ -102,7 +102,8 @@ def _in_main(el: Element) -> bool:
     return any(a.tag in ("main", "article") or a.get("role") == "main" for a in el.iterancestors())
 
 
-def find_title(doc: Element, meta: PageMeta, url: str = "") -> tuple[str | None, Element | None]:
+# Over the C901 bound: the title rules in their order of precedence.
+def find_title(doc: Element, meta: PageMeta, url: str = "") -> tuple[str | None, Element | None]:  # noqa: C901
     """The headline and the element it stands in (None when it comes from metadata only)."""
     headline = strip_site_name(meta.headline, meta.site_name, url) if meta.headline else None
     og_title = strip_site_name(meta.og_title, meta.site_name, url) if meta.og_title else None
@@ -153,7 +154,7 @@ def find_title(doc: Element, meta: PageMeta, url: str = "") -> tuple[str | None,
         if group:
             h, text = max(group, key=lambda pair: len(pair[1]))
             return text, h
-    for hint in (og_title, html_title):
-        if hint:
-            return hint, None
+    for fallback in (og_title, html_title):
+        if fallback:
+            return fallback, None
     return None, None
