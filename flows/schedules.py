@@ -1,16 +1,14 @@
 """The one place where Stadtradar's deployments and their schedules are declared."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.pipeline import pipeline_flow
+from scrapers.config import Settings
 
-# Daily at 05:30 Berlin time: municipal newsrooms publish during office hours, so a morning run
-# picks up the previous day completely. Override with STADTRADAR_PIPELINE_CRON.
-PIPELINE_CRON = os.environ.get("STADTRADAR_PIPELINE_CRON", "30 5 * * *")
+# The cron is a setting (Settings.pipeline_cron, STADTRADAR_PIPELINE_CRON): daily at 05:30 by default.
 TIMEZONE = "Europe/Berlin"
 
 
@@ -20,7 +18,7 @@ def deployments(sources_file: Path, db: Path) -> list[RunnerDeployment]:
 
     daily = pipeline_flow.to_deployment(
         name="stadtradar-daily",
-        schedule=Cron(PIPELINE_CRON, timezone=TIMEZONE),
+        schedule=Cron(Settings().pipeline_cron, timezone=TIMEZONE),
         parameters={"sources_file": str(Path(sources_file).resolve()), "db": str(Path(db).resolve())},
         concurrency_limit=1,  # one writer at a time on the warehouse
         description="Crawl every source, load the warehouse and rebuild the dbt marts.",

@@ -23,7 +23,6 @@ class Settings(BaseSettings):
 
     db: Path = PROJECT_ROOT / "warehouse" / "stadtradar.duckdb"
     sources: Path = PROJECT_ROOT / "sources.yml"
-    dbt_project_dir: Path = PROJECT_ROOT / "dbt"
     user_agent: str = "Stadtradar/0.1 (+https://github.com/stadtradar/stadtradar; smart-city news warehouse)"
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -45,8 +44,14 @@ class Settings(BaseSettings):
     batch_size: int = 50  # article pages fetched, extracted and loaded together; bounds memory
     workers: int = min(2, os.cpu_count() or 1)  # extraction processes
     # DuckDB would cache up to 80 % of RAM; the loads need little (measured: 100 MB loses no speed at 2,000
-    # articles). dbt runs in its own process with STADTRADAR_DBT_MEMORY_LIMIT (dbt/profiles.yml).
+    # articles).
     duckdb_memory_limit: str = "128MB"
+    # The dbt build runs in its own process; dbt/profiles.yml reads this limit from its environment. Its peak is
+    # the limit, not the data: 64MB builds 20,000 articles (raise it if a model reports "Out of Memory").
+    dbt_memory_limit: str = "64MB"
+    # The daily pipeline, in Europe/Berlin time: municipal newsrooms publish during office hours, so a morning
+    # run picks up the previous day completely.
+    pipeline_cron: str = "30 5 * * *"
     lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
     publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
 

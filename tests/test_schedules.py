@@ -3,14 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.schedules import PIPELINE_CRON, TIMEZONE, deployments
+from flows.schedules import TIMEZONE, deployments
 
 
 def test_daily_pipeline_deployment(tmp_path):
     (daily,) = deployments(Path("sources.yml"), tmp_path / "w.duckdb")
     assert daily.name == "stadtradar-daily" and daily.flow_name == "pipeline"
     (schedule,) = daily.schedules
-    assert schedule.schedule.cron == PIPELINE_CRON and schedule.schedule.timezone == TIMEZONE
+    assert schedule.schedule.cron == "30 5 * * *" and schedule.schedule.timezone == TIMEZONE
     assert Path(daily.parameters["sources_file"]).is_absolute()
     assert daily.parameters["db"] == str((tmp_path / "w.duckdb").resolve())
     assert daily.concurrency_limit == 1
+
+
+def test_the_cron_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("STADTRADAR_PIPELINE_CRON", "15 6 * * 1-5")
+    (daily,) = deployments(Path("sources.yml"), tmp_path / "w.duckdb")
+    assert daily.schedules[0].schedule.cron == "15 6 * * 1-5"

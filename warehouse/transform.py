@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from scrapers.config import PROJECT_ROOT
+from scrapers.config import PROJECT_ROOT, Settings
 from warehouse.db import scalar
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -88,7 +88,8 @@ def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = Non
             "--quiet",
             *(extra_args or []),
         ]
-        env = {**os.environ, "STADTRADAR_DB": str(Path(db).resolve()), "DO_NOT_TRACK": "1"}
+        env = {**os.environ, "STADTRADAR_DB": str(Path(db).resolve()), "DO_NOT_TRACK": "1",
+               "STADTRADAR_DBT_MEMORY_LIMIT": Settings().dbt_memory_limit}
         try:
             done = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         except OSError as exc:
