@@ -245,6 +245,11 @@ def _singular(word: str) -> str:
     return word
 
 
+def _is_singular(word: str) -> bool:
+    """Whether an event word names one gathering ("Konferenz"), not a series ("Konferenzen") or a genitive."""
+    return _singular(word) == word
+
+
 def _word_of(name: str) -> re.Match[str] | None:
     words = event_words(name)
     return words[-1] if words else None
@@ -277,7 +282,7 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
         return name
     head = word.group(0)
     singular = [(o, m) for o, m in mentions if (w := _word_of(m)) is not None and not is_generic(w.group(0))
-                and _singular(w.group(0)) == w.group(0)]
+                and _is_singular(w.group(0))]
     if is_generic(head) and singular:
         # "Die Veranstaltung am 4. Mai": the gathering named in the sentences just before, else the article's
         # most frequent kind.
@@ -292,9 +297,9 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
             name = max((_head_word(m) for _o, m in singular if event_type(m) == kind), key=len)
         head = _head_word(name)
     elif is_generic(head):
-        plural = [_singular(w.group(0)) for _o, m in mentions if (w := _word_of(m)) and not is_generic(w.group(0))]
-        if plural:  # "Die Regionalkonferenzen sind …": the kind of this one
-            name = head = max(plural, key=len)
+        named = [_singular(w.group(0)) for _o, m in mentions if (w := _word_of(m)) and not is_generic(w.group(0))]
+        if named:  # only "Die Regionalkonferenzen sind …": the kind of this one
+            name = head = max(named, key=len)
     if len(name.split()) == 1:
         stem = _singular(head).lower()
         name_word = _word_of(name)
@@ -303,7 +308,7 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
         def names_it(mention: str) -> bool:
             # "Zukunftsforum" for "Forums"; "Kongress „Smart Region 2025“" for "Smart-Region-Kongress".
             w = _word_of(mention)
-            if w is None or len(mention) >= 150 or _singular(w.group(0)) != w.group(0):
+            if w is None or len(mention) >= 150 or not _is_singular(w.group(0)):
                 return False  # a plural speaks of a series, not of this gathering
             other = w.group(0).lower()
             return other.endswith(stem) or (kind.endswith(other) and (" " in mention.strip() or "„" in mention))
@@ -324,7 +329,7 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
     if city and not name.endswith(city) and re.search(re.escape(name) + r"\s+in\s+" + re.escape(city) + r"\b", text):
         name = f"{name} in {city}"  # "Regionalkonferenz der Modellprojekte in Kiel", as the text says
     word = _word_of(name)
-    if word and word.group(0).endswith("s") and _singular(word.group(0)) != word.group(0):
+    if word and word.group(0).endswith("s") and not _is_singular(word.group(0)):
         # "des Innovationsforums „…“": the name is in the nominative
         name = name[:word.start()] + _singular(word.group(0)) + name[word.end():]
     # A one-word name of its own ("Stadtdaten-Hackathon", "DigitalHub") needs no help; a common noun does.
@@ -332,7 +337,7 @@ def name_in_full(name: str, text: str, mentions: list[tuple[int, str]], at: int 
     if common_noun and programme is None:
         kind = event_type(name)
         programme = next((p for sentence, p in series if kind != "other" and any(
-            event_type(w.group(0)) == kind for w in _EVENT_WORDS.finditer(sentence))), None)
+            event_type(w.group(0)) == kind for w in event_words(sentence))), None)
     if common_noun and (" " not in name or programme):
         if city:
             name = f"{name} in {city}"

@@ -150,14 +150,12 @@ _STATED_VENUE = re.compile(r"\b(?i:" + _PLACE_KEYS + r")\s+(?:ist|war|sind)\s+"
                            r"(?=\s+(?:am|an der|in der|mit|im)\s|[.;,\n]|$)")
 
 
-def _venue_in(text: str, stated: bool = False) -> str | None:
+def _venue_in(text: str) -> str | None:
     """The venue a sentence names: "im Haus der Wissenschaft", "in die Stadthalle Bad Rappenau", "Tagungsort
-    ist das Haus Erholung". With `stated`, only the last kind (the text after the event's sentence)."""
+    ist das Haus Erholung"."""
     m = _STATED_VENUE.search(text)
     if m:
         return m.group(1).strip()
-    if stated:
-        return None
     for v in VENUE.finditer(text):
         name = v.group(1)
         first, _, rest = name.partition(" ")
@@ -245,8 +243,9 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
     title_name = title_event_name(article.title, title_word) if title_word else None
     # One list per (day, place): two gatherings there stay two when their names tell them apart.
     events: dict[tuple[dt.date, str | None], list[EventRecord]] = {}
-    newest: list[EventRecord | None] = [None]  # the event read last, which "und endet am …" may end
-    from_title: set[int] = set()  # events named from the article's title only, for want of a better name
+    # Events are addressed by (key, index in its list): entries are replaced, never moved.
+    latest: list[tuple[tuple[dt.date, str | None], int]] = []  # the event read last, which "und endet am …" may end
+    from_title: set[tuple[tuple[dt.date, str | None], int]] = set()  # named from the article's title only
 
     @functools.cache
     def article_wide() -> tuple[list[tuple[str, int, int]], str | None, list[tuple[str, str | None]]]:
@@ -268,6 +267,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                                           <= reference + dt.timedelta(days=550)):
             return  # a historical year or a far-off plan is not an event the article reports
         online = bool(_ONLINE.search(sentence)) and not re.search(r"\bin\s+[A-ZÄÖÜ]", sentence)
+        sentence_venue = _venue_in(sentence)
         city_id = None
         if not online:
             local = [c for c in find_cities(sentence, g) if not _ORIGIN.search(sentence[:c.offset])]
@@ -282,7 +282,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                 city_id = venue_city
             elif at_venue:
                 city_id = at_venue[0].city_id
-            elif (town := _town_of(_venue_in(sentence))) is not None:
+            elif (town := _town_of(sentence_venue)) is not None:
                 city_id = town
             elif local:
                 city_id = min(local, key=lambda c: abs(c.offset - (date_pos - s_start))).city_id
@@ -290,7 +290,8 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                 city_id = main_city
         key = (date, city_id if not online else "online")
         if key in events and page_name is None and (word is None or any(
-                same_gathering(e.name, word.group(0)) and id(e) not in from_title for e in events[key])):
+                same_gathering(e.name, word.group(0)) and (key, i) not in from_title
+                for i, e in enumerate(events[key]))):
             return  # the gathering is known (the name below would not tell a different one)
         times = find_times(sentence) or [t for k, v in details.items()
                                          if k.strip().casefold().rstrip(":") in DETAIL_KEYS["time"]
@@ -311,7 +312,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
             at = s_start + (word.start() if word else 0)
             name = name_in_full(name, text, mentions(), at, city.name if city else None,
                                 programme.name if programme else None, series())
-        venue = detail_venue or _venue_in(sentence) or neighbour_venue(s_start, s_start + len(sentence))
+        venue = detail_venue or sentence_venue or neighbour_venue(s_start, s_start + len(sentence))
         address = find_address(detail_place or "") or find_address(sentence)
         if address is None and city_id is not None:
             # An address elsewhere in the article counts when it lies in the event's city.
@@ -324,30 +325,32 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                                   organiser=find_organiser(sentence) or article_organiser,
                                   programme_id=programme_id)
         known = events.setdefault(key, [])
-        newest[:] = [record]
         same = next((k for k, e in enumerate(known) if same_gathering(e.name, record.name)), None)
         if same is None:
             known.append(record)
+            latest[:] = [(key, len(known) - 1)]
             if word is None and page_name is None:
-                from_title.add(id(record))
+                from_title.add(latest[0])
         else:
             # A later mention of the same gathering fills what the first left out; an event page's title, or
             # the event's own sentence, names it better than the article's title.
             first = known[same]
-            renamed = page_name or (record.name if id(first) in from_title and word is not None else None)
-            known[same] = newest[0] = dataclasses.replace(
+            latest[:] = [(key, same)]
+            renamed = page_name or (record.name if (key, same) in from_title and word is not None else None)
+            if renamed:
+                from_title.discard((key, same))
+            known[same] = dataclasses.replace(
                 first, name=renamed or first.name, event_type=event_type(renamed) if renamed else first.event_type,
                 venue=first.venue or record.venue, address=first.address or record.address,
                 end_date=first.end_date or record.end_date,
                 start_time=first.start_time or record.start_time,
                 end_time=first.end_time or (record.end_time if first.start_time in (None, record.start_time) else None))
-            if id(first) in from_title and not renamed:
-                from_title.add(id(known[same]))  # still named from the title only
 
     sentence_spans = sentences(text)
     sentence_starts = [a for a, _b in sentence_spans]
 
-    def neighbours(start: int, end: int) -> list[tuple[int, str]]:
+    @functools.cache  # asked twice per event (its time, its venue)
+    def neighbours(start: int, end: int) -> tuple[tuple[int, str], ...]:
         """(offset, text) of the sentence after the event's and of the one before, where they carry no date
         of their own: they still speak of this event ("Er beginnt um 9 Uhr im Haus der Wissenschaft.")."""
         k = bisect.bisect_right(sentence_starts, start) - 1
@@ -357,7 +360,7 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
                 a, b = sentence_spans[n]
                 if b - a <= _LONGEST_SENTENCE and not (a < end and b > start) and not find_dates(text[a:b], reference):
                     out.append((a, text[a:b]))
-        return out
+        return tuple(out)
 
     def neighbour_venue(start: int, end: int) -> str | None:
         return next((v for _a, sentence in neighbours(start, end) if (v := _venue_in(sentence))), None)
@@ -391,12 +394,12 @@ def find_events(article: ArticleRecord, cities: list[CityMention],  # noqa: C901
     last_added: list[tuple[int, int]] = []  # the sentence (and clause) whose date was read last
 
     def extend_last(end: dt.date) -> None:
-        for known in events.values():
-            for k, e in enumerate(known):
-                if e is newest[0] and e.start_date < end <= e.start_date + dt.timedelta(days=14) and (
-                        e.end_date is None or e.end_date < end):
-                    known[k] = newest[0] = dataclasses.replace(e, end_date=end)
-                    return
+        if not latest:
+            return
+        key, k = latest[0]
+        e = events[key][k]
+        if e.start_date < end <= e.start_date + dt.timedelta(days=14) and (e.end_date is None or e.end_date < end):
+            events[key][k] = dataclasses.replace(e, end_date=end)
 
     # One cheap pass marks where event words may stand; the exact pattern runs only in those sentences.
     stems = stem_positions(text)

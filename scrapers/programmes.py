@@ -445,7 +445,7 @@ def linked_programmes(text: str, participations: list[Participation], programmes
 
 def _cue_spans(text: str) -> list[tuple[int, int, str]]:
     spans = [(m.start(), m.end(), role) for role, rx in _ROLE_CUES for m in rx.finditer(text)]
-    return [(s, e, r) for s, e, r in _non_overlapping_spans(spans)]
+    return _non_overlapping_spans(spans)
 
 
 def _non_overlapping_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
