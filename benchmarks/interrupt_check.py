@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             server.start(routes[site.index])
         sources, db = work / "sources.yml", work / "w.duckdb"
         sources.write_text(corpus.sources_yaml(), encoding="utf-8")
-        env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "CI": "true", "STADTRADAR_PUBLISH": "false",
-               "STADTRADAR_API_IDLE_SECONDS": "0"}
+        env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "CI": "true", "STADTRADAR_PUBLISH": "false"}
         command = [exe, "run", "--sources", str(sources), "--db", str(db)]
         try:
             for n, after in enumerate(float(s) for s in args.stops.split(",")):

@@ -20,7 +20,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.api_server import ApiServerError, background_api_server, use_api
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
 from warehouse.db import WarehouseError, connect, connect_sandboxed, first_line, scalar
@@ -168,27 +167,22 @@ def _print_marts(db: Path) -> None:
 
 @contextlib.contextmanager
 def _writing_run(db: Path) -> Iterator[None]:
-    """Hold the warehouse's writer lock, then start Prefect's API and import the pipeline while it boots.
+    """Hold the warehouse's writer lock for the whole command, and mark its runs `interrupted` if it is stopped.
 
+    The Prefect API is Prefect's choice: the server at PREFECT_API_URL (environment or profile) when one is
+    configured, else the temporary local server Prefect starts with the first flow and stops with the process.
     SIGTERM (kill, systemd, docker stop) stops the run as Ctrl-C does: KeyboardInterrupt. A run stopped either
     way has its ledger rows marked `interrupted` at once, while the lock is still held (so they are this run's
     or a dead run's, never another live run's); the caller reports the stop (_interrupted).
     """
-    # The lock comes first: a waiting run should not also start (and contend for) a Prefect server.
-    with _sigterm_interrupts(), writer_lock(db, SETTINGS.lock_timeout), background_api_server() as server:
-        # Imported here, while the server boots, not after it answers; Prefect imports fastapi.encoders (0.2 s)
-        # to send the first flow's parameters.
-        import fastapi.encoders  # noqa: F401
+    with _sigterm_interrupts(), writer_lock(db, SETTINGS.lock_timeout):
         from prefect.exceptions import TerminationSignal  # what Prefect's SIGTERM handler raises while a flow runs
 
-        import flows.pipeline  # noqa: F401
-
-        with use_api(server):
-            try:
-                yield
-            except (KeyboardInterrupt, TerminationSignal):
-                _mark_interrupted(db)
-                raise KeyboardInterrupt from None
+        try:
+            yield
+        except (KeyboardInterrupt, TerminationSignal):
+            _mark_interrupted(db)
+            raise KeyboardInterrupt from None
 
 
 @contextlib.contextmanager
@@ -246,7 +240,7 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
         raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError, ApiServerError) as exc:
+    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
@@ -287,7 +281,7 @@ def build(db: DbOption = SETTINGS.db) -> None:
         raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (DbtBuildError, WarehouseError, ApiServerError) as exc:
+    except (DbtBuildError, WarehouseError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
@@ -311,7 +305,7 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
         raise _interrupted(db) from None
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, WarehouseError, DbtBuildError, ApiServerError) as exc:
+    except (SourcesFileError, WarehouseError, DbtBuildError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None

@@ -12,9 +12,6 @@ import pytest
 
 from scrapers.config import Settings, Source
 
-# Commands started by tests stop their Prefect API server with them instead of leaving one per test behind
-# (tests/test_api_server.py covers the lingering server on its own).
-os.environ["STADTRADAR_API_IDLE_SECONDS"] = "0"
 # One extraction worker per run: the test sites are small, and each worker loads the gazetteer on start, which
 # on two cores costs every pipeline run a second (tests/test_safety_pipeline.py runs two workers on purpose).
 os.environ.setdefault("STADTRADAR_WORKERS", "1")

@@ -278,12 +278,6 @@ def test_status_reports_a_killed_run_as_interrupted(warehouse):
 @pytest.fixture
 def fake_pipeline(monkeypatch, tmp_path):
     """flows.pipeline with flows that start a run and then are stopped; no Prefect server."""
-    @contextmanager
-    def no_server() -> Iterator[None]:
-        yield None
-
-    monkeypatch.setattr(cli, "background_api_server", no_server)
-    monkeypatch.setattr(cli, "use_api", lambda server: no_server())
     pipeline = types.ModuleType("flows.pipeline")
     monkeypatch.setitem(sys.modules, "flows.pipeline", pipeline)
     return pipeline
