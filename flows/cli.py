@@ -299,7 +299,7 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
         with _writing_run(db):
             from flows.pipeline import build_flow, reparse_flow
 
-            report = reparse_flow(sources, db)
+            report = asyncio.run(reparse_flow(sources, db))
             build_flow(db)
     except KeyboardInterrupt:
         raise _interrupted(db) from None

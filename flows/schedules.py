@@ -5,7 +5,7 @@ from pathlib import Path
 
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.pipeline import pipeline_flow
+from flows.pipeline import scheduled_pipeline_flow
 from scrapers.config import Settings
 
 # The cron is a setting (Settings.pipeline_cron, STADTRADAR_PIPELINE_CRON): daily at 05:30 by default.
@@ -16,7 +16,7 @@ def deployments(sources_file: Path, db: Path) -> list[RunnerDeployment]:
     """The scheduled deployments: the daily pipeline over the given sources and warehouse."""
     from prefect.schedules import Cron
 
-    daily = pipeline_flow.to_deployment(
+    daily = scheduled_pipeline_flow.to_deployment(
         name="stadtradar-daily",
         schedule=Cron(Settings().pipeline_cron, timezone=TIMEZONE),
         parameters={"sources_file": str(Path(sources_file).resolve()), "db": str(Path(db).resolve())},

@@ -110,20 +110,6 @@ class Deadline:
         return asyncio.timeout_at(self.when)
 
 
-async def crawl_source(
-    source: Source,
-    fetcher: Fetcher,
-    settings: Settings,
-    known: dict[str, KnownPage] | None = None,
-    refresh: bool = False,
-) -> CrawlResult:
-    """Discover and fetch one source; failures are collected in the result, never raised."""
-    deadline = Deadline(settings.source_time_budget)
-    result = await discover(source, fetcher, settings, known, refresh, deadline)
-    result.pages.extend(await fetch_articles(fetcher, source, result.to_fetch, known or {}, result, deadline))
-    return result
-
-
 async def fetch_articles(fetcher: Fetcher, source: Source, links: list[DiscoveredLink],
                          known: dict[str, KnownPage], result: CrawlResult,
                          deadline: Deadline | None = None) -> list[FetchedPage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from scrapers.crawl import KnownPage, crawl_source
+from scrapers.crawl import Deadline, KnownPage, discover, fetch_articles
 from scrapers.fetch import Fetcher
 from tests.conftest import Reply, make_source
 
@@ -40,9 +40,13 @@ def site_routes(base_holder: list[str]) -> dict:
 
 
 def crawl(source, settings, known=None, refresh=False):
+    """Discovery, then the article pages, as warehouse.ingest calls them (there in batches)."""
     async def go():
         async with Fetcher(settings) as fetcher:
-            return await crawl_source(source, fetcher, settings, known, refresh)
+            deadline = Deadline(settings.source_time_budget)
+            result = await discover(source, fetcher, settings, known, refresh, deadline)
+            result.pages += await fetch_articles(fetcher, source, result.to_fetch, known or {}, result, deadline)
+            return result
 
     return asyncio.run(go())
 

@@ -112,9 +112,11 @@ def test_a_second_run_that_cannot_wait_exits_3_naming_the_holder(tmp_path):
     assert "another run holds the warehouse" in done.stderr and f"pid {os.getpid()}" in done.stderr
 
 
-def test_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path):
+def test_lock_is_taken_once_per_process_and_exclusive_across(tmp_path):
     db = tmp_path / "w.duckdb"
-    with writer_lock(db, timeout=1), writer_lock(db, timeout=1):  # pipeline -> ingest nesting
+    with writer_lock(db, timeout=1):
+        with pytest.raises(RuntimeError, match="holds the writer lock already"), writer_lock(db, timeout=1):
+            pass
         probe = subprocess.run(
             [sys.executable, "-c", "import sys; from pathlib import Path; from warehouse.lock import writer_lock\n"
              "with writer_lock(Path(sys.argv[1]), timeout=0.3): pass", str(db)],

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.pipeline import _RunContext, ingest_flow
+from flows.pipeline import ingest_flow
 from scrapers.config import PROJECT_ROOT, Settings, load_sources
 from scrapers.process import process_safely
 from scrapers.records import FetchedPage
 from scrapers.softerror import PageText, SoftErrorScreen, replaces_stored
+from scrapers.workers import ExtractionWorkers
 from tests.conftest import Reply
 from tests.conftest import read_rows as rows
 from warehouse import load
@@ -145,14 +146,13 @@ def test_a_runaway_page_becomes_an_error_and_the_others_are_extracted(tmp_path):
                        fetched_at=dt.datetime(2025, 1, 1), kind="article")
 
     async def go():
-        ctx = _RunContext(tmp_path / "w.duckdb", "r", settings, refresh=False)
+        workers = ExtractionWorkers(settings.workers, settings.page_time_limit, extractor=endless_extraction)
         try:
-            ctx.extractor = endless_extraction
-            stuck = await ctx.extract([page], sources[0], {})
-            ctx.extractor = process_safely
-            fine = await ctx.extract([page], sources[0], {})  # the killed worker was replaced
+            stuck = await workers.extract([page], sources[0], {})
+            workers.extractor = process_safely
+            fine = await workers.extract([page], sources[0], {})  # the killed worker was replaced
         finally:
-            ctx.close()
+            workers.close()
         return stuck, fine
 
     stuck, fine = asyncio.run(go())
@@ -163,11 +163,9 @@ def test_a_runaway_page_becomes_an_error_and_the_others_are_extracted(tmp_path):
 WORKER_SCRIPT = """
 import asyncio, os, sys
 from pathlib import Path
-from flows.pipeline import _RunContext
-from scrapers.config import Settings
+from scrapers.workers import ExtractionWorkers
 
-ctx = _RunContext(Path(sys.argv[1]), "r", Settings(workers=2), refresh=False)
-pool = ctx.start_workers()
+pool = ExtractionWorkers(2, page_time_limit=60).start()
 pids = {pool.schedule(os.getpid).result(timeout=60) for _ in range(8)}
 print(" ".join(map(str, pids)), flush=True)
 import time; time.sleep(600)
@@ -175,7 +173,7 @@ import time; time.sleep(600)
 
 
 def test_workers_end_when_their_run_is_killed(tmp_path):
-    run = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / "w.duckdb")], cwd=PROJECT_ROOT,
+    run = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=PROJECT_ROOT,
                            stdout=subprocess.PIPE, text=True)
     try:
         pids = [int(p) for p in run.stdout.readline().split()]

@@ -8,7 +8,7 @@ from flows.schedules import TIMEZONE, deployments
 
 def test_daily_pipeline_deployment(tmp_path):
     (daily,) = deployments(Path("sources.yml"), tmp_path / "w.duckdb")
-    assert daily.name == "stadtradar-daily" and daily.flow_name == "pipeline"
+    assert daily.name == "stadtradar-daily" and daily.flow_name == "scheduled-pipeline"
     (schedule,) = daily.schedules
     assert schedule.schedule.cron == "30 5 * * *" and schedule.schedule.timezone == TIMEZONE
     assert Path(daily.parameters["sources_file"]).is_absolute()

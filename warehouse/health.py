@@ -41,6 +41,10 @@ class Tally:
         self.body += sum(len(a.record.body_text or "") >= MIN_BODY_CHARS for a in articles)
         self.entity += sum(bool(a.cities or a.programmes) for a in articles)
 
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.articles + other.articles, self.title + other.title, self.date + other.date,
+                     self.body + other.body, self.entity + other.entity)
+
     def shares(self) -> Shares:
         n = self.articles
         if not n:

@@ -16,7 +16,7 @@ class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse; the message says which file and how long we waited."""
 
 
-_held: dict[str, int] = {}  # lock path -> depth, so nested flows in one process (pipeline -> ingest) re-enter
+_held: set[str] = set()  # lock paths this process holds
 _guard = threading.Lock()
 
 
@@ -56,22 +56,15 @@ def lock_held(db: Path) -> bool:
 
 @contextmanager
 def writer_lock(db: Path, timeout: float) -> Iterator[None]:
-    """Hold the warehouse's writer lock; wait up to `timeout` seconds for another run, then raise WarehouseBusy."""
+    """Hold the warehouse's writer lock; wait up to `timeout` seconds for another run, then raise WarehouseBusy.
+
+    A command takes it once, where it starts; asking again in the same process is a programming error (the
+    second holder would release the lock under the first)."""
     path = lock_path(db)
     key = str(path)
     with _guard:
         if key in _held:
-            _held[key] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
-            yield
-        finally:
-            with _guard:
-                _held[key] -= 1
-        return
+            raise RuntimeError(f"{path}: this process holds the writer lock already; take it once per command")
     check_folder(db)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -94,12 +87,12 @@ def writer_lock(db: Path, timeout: float) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
         with _guard:
-            _held[key] = 1
+            _held.add(key)
         try:
             yield
         finally:
             with _guard:
-                _held.pop(key, None)
+                _held.discard(key)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

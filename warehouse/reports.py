@@ -23,6 +23,7 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # what the run decided and the operator should know
     deferred: int = 0  # article links left for the next run (per-run cap or time budget)
+    listings_fetched: int = 0  # feed, sitemap and listing pages fetched
     timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # step -> seconds
     failed: bool = False
     healthy: bool = True

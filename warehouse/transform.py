@@ -1,6 +1,7 @@
 """Running the dbt project against a warehouse file, and saying which node failed when it does."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -62,6 +63,11 @@ def up_to_date(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     last = con.execute("select fingerprint from ops.builds order by built_at desc limit 1").fetchone()
     marts = scalar(con, "select count(*) from duckdb_tables() where schema_name = 'marts'")
     return last is not None and last[0] == fingerprint and marts > 0
+
+
+def record_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    """Remember a successful build's fingerprint, so a run that changes nothing skips the next build."""
+    con.execute("insert into ops.builds values (?, ?)", [dt.datetime.now(dt.UTC).replace(tzinfo=None), fingerprint])
 
 
 def _dbt_executable() -> str:
