@@ -315,6 +315,23 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
     _print_marts(db)
 
 
+@app.command()
+def migrate(db: DbOption = SETTINGS.db) -> None:
+    """Bring the warehouse to this version's schema (numbered migrations; every writing command does it too)."""
+    from warehouse.migrations import latest, recorded_version
+
+    try:
+        with writer_lock(db, SETTINGS.lock_timeout), connect(db) as con:
+            version = recorded_version(con)
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_os_failure(exc, db)) from None
+    out.print(escape(f"{db}: schema version {version} of {latest()}"), highlight=False, soft_wrap=True)
+
+
 # What the sandboxed connection of `query` refuses, by the words of DuckDB's message, and why, for the user.
 _REFUSALS = (
     (("read-only", "read only"), "the warehouse is opened read-only; writes are refused"),

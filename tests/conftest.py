@@ -15,6 +15,75 @@ from scrapers.config import Settings, Source
 # One extraction worker per run: the test sites are small, and each worker loads the gazetteer on start, which
 # on two cores costs every pipeline run a second (tests/test_safety_pipeline.py runs two workers on purpose).
 os.environ.setdefault("STADTRADAR_WORKERS", "1")
+# Prefect's temporary API server gets 20 s to start by default; on two cores shared with other work a first start
+# (a fresh database to migrate) can take longer, and the run then fails before it began.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+# Rough cost in seconds (two busy cores) of each slow module's end-to-end tests, for the test order below; a
+# module not listed counts 3 s per end-to-end test. Only the order depends on these, never a result.
+E2E_COST = {
+    "test_eval_floors.py": 65, "test_operations.py": 65, "test_pipeline_e2e.py": 45, "test_dbt_project.py": 75,
+    "test_cli.py": 20, "test_event_grain.py": 15, "test_faults.py": 30, "test_transform.py": 24,
+    "test_safety_pipeline.py": 20, "test_realworld_floor.py": 12, "test_participation.py": 24, "test_bi.py": 10,
+}
+DEMO_BUILD_COST = 40  # tests/warehouse_fixture.py builds it once per run, for whichever worker asks first
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` deselected: the scheduler splits what is left
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `-n N --dist worksteal`, order the tests so the scheduler's first split is balanced.
+
+    worksteal hands worker k the k-th of N equal-sized consecutive slices of this list, and an idle worker later
+    steals the tail half of a busy one's queue. So each slice starts with slow end-to-end modules (a module kept
+    whole, so its module-scoped fixtures are built by one worker; the tests of the demo warehouse together, so
+    one worker builds it while the other starts on something else), the slices about equally expensive, and
+    ends with quick unit tests, which are what gets stolen. Every worker collects the same order.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2 or getattr(config.option, "dist", None) != "worksteal":
+        return
+    groups: dict[str, list[pytest.Item]] = {}
+    quick: list[pytest.Item] = []
+    for item in items:
+        if item.get_closest_marker("e2e") is None:
+            quick.append(item)
+        else:
+            key = "demo" if "demo_warehouse" in getattr(item, "fixturenames", ()) else item.path.name
+            groups.setdefault(key, []).append(item)
+
+    def cost(key: str, members: list[pytest.Item]) -> float:
+        if key != "demo":
+            return E2E_COST.get(key, 3 * len(members))
+        modules = {m.path.name for m in members}
+        return DEMO_BUILD_COST + sum(E2E_COST.get(m, 3 * sum(i.path.name == m for i in members)) for m in modules)
+
+    bins: list[tuple[float, list[pytest.Item]]] = [(0.0, []) for _ in range(workers)]
+    for key, members in sorted(groups.items(), key=lambda kv: -cost(*kv)):  # longest first, to the lightest bin
+        lightest = min(range(workers), key=lambda b: bins[b][0])
+        bins[lightest] = (bins[lightest][0] + cost(key, members), bins[lightest][1] + members)
+    # The slice sizes worksteal sends: len // workers_left of what is still pending, worker after worker.
+    sizes, left = [], len(items)
+    for remaining in range(workers, 0, -1):
+        sizes.append(left // remaining)
+        left -= sizes[-1]
+    # The bin with the most tests goes to the largest slice; the slices stay in the scheduler's order.
+    slow = sorted((b for _, b in bins), key=len, reverse=True)
+    by_size = sorted(range(workers), key=lambda k: -sizes[k])
+    slices: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for k, members in zip(by_size, slow, strict=True):
+        slices[k] = members
+    if any(len(slices[k]) > sizes[k] for k in range(workers)):
+        # Too few quick tests to pad the slices (`-m e2e`): the bins one after the other, each slowest first;
+        # the cut between slices may split a module, whose shared builds (built_once) then still run once.
+        items[:] = [item for members in slices for item in members] + quick
+        return
+    ordered: list[pytest.Item] = []
+    for k in range(workers):
+        take = sizes[k] - len(slices[k])
+        ordered += slices[k] + quick[:take]
+        quick = quick[take:]
+    assert not quick and len(ordered) == len(items)
+    items[:] = ordered
 
 
 @dataclass
@@ -96,6 +165,18 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_harness) -> dict[str, str]:
+    """Environment for a `stadtradar` subprocess to use this worker's Prefect API (the one of prefect_harness),
+    as a user's `prefect server start` would be used, instead of starting Prefect's temporary server for itself:
+    that start and stop is 5-10 s of every run on two busy cores. The tests where the temporary server itself
+    takes part (a killed run takes its server down with it, the first `stadtradar run` of the demo warehouse,
+    the evaluation) leave this out."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The page archive: idempotent appends without a declared key, and the move of older warehouses to it."""
+"""The page archive index: idempotent appends without a declared key, and the move of older warehouses to it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +7,10 @@ import duckdb
 
 from scrapers.process import page_hash
 from scrapers.records import FetchedPage
+from warehouse import archive as warc
 from warehouse import load
-from warehouse.db import SCHEMA_SQL, connect
+from warehouse.db import connect
+from warehouse.migrations.unversioned import INITIAL_SQL
 
 WHEN = dt.datetime(2026, 3, 4, 10, 0)
 
@@ -23,9 +25,13 @@ def archive(db, pages):
 
 
 def rows(db) -> list[tuple]:
+    """(url, content_hash, body) of every archived page, the body read from its WARC record."""
     with duckdb.connect(str(db), read_only=True) as con:
-        stored = con.execute("select url, content_hash, body from raw.pages order by url, fetched_at").fetchall()
-    return [(url, digest, load.unpack_body(body)) for url, digest, body in stored]
+        stored = con.execute("select url, content_hash, warc_file, warc_offset, warc_length from raw.pages "
+                             "order by url, fetched_at").fetchall()
+    folder = warc.archive_folder(db)
+    return [(url, digest, warc.read_response(folder, warc.RecordRef(*ref), url).body.decode("utf-8"))
+            for url, digest, *ref in stored]
 
 
 def test_archive_appends_each_body_once_and_versions_a_changed_body(tmp_path):
@@ -60,7 +66,7 @@ def declared_keys(con, tables=("pages", "articles", "article_versions")) -> list
 
 def keyed_schema() -> str:
     """The schema as it was before the text tables lost their declared keys and raw.pages its text body."""
-    schema = SCHEMA_SQL.read_text(encoding="utf-8")
+    schema = INITIAL_SQL.read_text(encoding="utf-8")
     for old, new in [
         ("body           blob,", "body           varchar,"),
         ("    body_chars     integer,               -- length of the decoded text in characters\n", ""),
@@ -125,8 +131,9 @@ def row_groups(db, table: str) -> int:
 
 
 def test_archive_batches_stay_row_groups_of_their_own(tmp_path):
-    # No checkpoint of a Stadtradar connection merges them (that would rewrite earlier bodies), not even one
-    # that writes another table; a connection with DuckDB's defaults does.
+    # No checkpoint of a Stadtradar connection merges them (that would rewrite the earlier rows of the tables
+    # with texts, raw.articles and raw.article_versions), not even one that writes another table; a connection
+    # with DuckDB's defaults does.
     db = tmp_path / "w.duckdb"
     for batch in range(3):
         with connect(db) as con:

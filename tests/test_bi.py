@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.warehouse_fixture import demo_warehouse, stadtradar  # noqa: F401 - the fixture is used by name
+from tests.warehouse_fixture import demo_warehouse, demo_warehouse_copy, stadtradar  # noqa: F401 - fixtures used by name
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 pytest.importorskip("duckdb_engine")
@@ -65,9 +65,10 @@ def test_column_reflection(engine):
     assert {"event_id", "start_date", "city_id"} <= columns
 
 
-def test_docs_command_writes_a_site_that_opens_from_a_file(demo_warehouse, tmp_path):  # noqa: F811
+def test_docs_command_writes_a_site_that_opens_from_a_file(demo_warehouse_copy, tmp_path):  # noqa: F811
+    # dbt opens the warehouse for writing to read its catalog: a copy, as other tests read the shared one now.
     out = tmp_path / "site"
-    done = stadtradar("docs", "--out", str(out), "--db", str(demo_warehouse), home=tmp_path)
+    done = stadtradar("docs", "--out", str(out), "--db", str(demo_warehouse_copy), home=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert {p.name for p in out.iterdir()} == {"index.html", "dbt_index.html", "manifest.json", "catalog.json"}
     catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))

@@ -43,13 +43,13 @@ def sources_file(tmp_path: Path, base: str) -> Path:
     return path
 
 
-def stadtradar(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "STADTRADAR_RETRIES": "0"}
+def stadtradar(*args: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "STADTRADAR_RETRIES": "0", **extra}
     return subprocess.run([str(STADTRADAR), *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env,
                           timeout=300)
 
 
-def test_a_down_source_exits_2_records_the_failure_and_loses_nothing(local_site, tmp_path):
+def test_a_down_source_exits_2_records_the_failure_and_loses_nothing(local_site, tmp_path, prefect_api):
     site = local_site({
         "/news/": Reply('<html><body><a href="/news/1-strategie/">Eins</a><a href="/news/2-plattform/">Zwei</a>'
                         "</body></html>"),
@@ -58,7 +58,7 @@ def test_a_down_source_exits_2_records_the_failure_and_loses_nothing(local_site,
     })
     db = tmp_path / "w.duckdb"
     sources = sources_file(tmp_path, site.base)
-    first = stadtradar("ingest", "--sources", str(sources), "--db", str(db), home=tmp_path)
+    first = stadtradar("ingest", "--sources", str(sources), "--db", str(db), home=tmp_path, **prefect_api)
     assert first.returncode == 2, first.stderr[-2000:]
     assert "127.0.0.1:9" in first.stderr
     con = duckdb.connect(str(db), read_only=True)
@@ -69,7 +69,7 @@ def test_a_down_source_exits_2_records_the_failure_and_loses_nothing(local_site,
     assert [(s, u) for s, u, _ in errors] == [("down", "http://127.0.0.1:9/news/")]
 
     site.close()  # now every source is down: the run fails, the warehouse keeps what it had
-    second = stadtradar("ingest", "--sources", str(sources), "--db", str(db), home=tmp_path)
+    second = stadtradar("ingest", "--sources", str(sources), "--db", str(db), home=tmp_path, **prefect_api)
     assert second.returncode == 2
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from raw.articles").fetchone()[0] == 2

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.load import pack_body
+from tests.warehouse_fixture import built_once, copy_warehouse
+from warehouse.db import connect
 
 pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
 
@@ -37,9 +38,8 @@ def dbt_build(db: Path, work: Path, *args: str) -> subprocess.CompletedProcess[s
 
 
 def raw_schema(db: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(db))
-    con.execute((ROOT / "warehouse" / "schema.sql").read_text(encoding="utf-8"))
-    return con
+    connect(db).close()  # the raw schema, made by the warehouse's migrations
+    return duckdb.connect(str(db))
 
 
 def add_article(con: duckdb.DuckDBPyConnection, article_id: str, source: str, url: str, title: str,
@@ -48,12 +48,14 @@ def add_article(con: duckdb.DuckDBPyConnection, article_id: str, source: str, ur
     """Write an article as warehouse/load.py does: archive record, article row (replaced), version (appended)."""
     page_hash = "p" + digest
     # By name, so a column added to the raw schema later (with a default or nullable) does not break the test.
-    # The text tables declare no keys (warehouse/schema.sql): the loader keeps them, and so does this helper.
+    # The text tables declare no keys (warehouse/migrations/0001_initial.sql): the loader keeps them, and so does
+    # this helper.
     con.execute("insert into raw.pages by name select * from (select ? as url, ? as content_hash, ? as source_id, "
                 "? as requested_url, ? as final_url, 200 as status, 'text/html' as content_type, "
-                "?::blob as body, 13 as body_chars, 'article' as page_kind, ? as fetched_at, ? as run_id) n "
+                "13 as body_chars, 'article' as page_kind, ? as fetched_at, ? as run_id, ? as warc_file, "
+                "0 as warc_offset, 100 as warc_length) n "
                 "where not exists (select 1 from raw.pages p where p.url = n.url and p.content_hash = n.content_hash)",
-                [url, page_hash, source, url, url, pack_body("<html></html>"), at, run])
+                [url, page_hash, source, url, url, at, run, f"{source}/{run}.warc.gz"])
     con.execute("insert or replace into ops.http_state by name select ? as url, ? as source_id, "
                 "'article' as page_kind, ? as content_hash, 200 as last_status, ? as last_fetched, ? as run_id",
                 [url, source, page_hash, at, run])
@@ -183,16 +185,25 @@ def test_builds_on_an_empty_raw_schema(tmp_path: Path) -> None:
         assert con.execute("select count(*) from marts.programmes where not is_discovered").fetchone()[0] > 0
 
 
-@pytest.fixture(scope="module")
-def marts(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("dbt")
+def build_filled(work: Path) -> None:
+    """The raw schema filled by fill() and the dbt project built on it, into work/x.duckdb."""
     db = work / "x.duckdb"
     con = raw_schema(db)
     fill(con)
     con.close()
     done = dbt_build(db, work)
     assert done.returncode == 0, done.stdout[-3000:]
-    with duckdb.connect(str(db), read_only=True) as con:
+
+
+def filled_and_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse of build_filled, built once per test run (the marts tests read it, the incremental test
+    starts from a copy of it); read-only."""
+    return built_once(tmp_path_factory, "dbt-filled", build_filled) / "x.duckdb"
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory: pytest.TempPathFactory):
+    with duckdb.connect(str(filled_and_built(tmp_path_factory)), read_only=True) as con:
         yield con
 
 
@@ -268,15 +279,11 @@ def test_sources_carry_licence_and_last_run_health(marts) -> None:
                     ("konstanz", "Stadt Konstanz", "CC BY 4.0", 1, 0, "r1", True)]
 
 
-def test_incremental_build_equals_full_refresh(tmp_path: Path) -> None:
+def test_incremental_build_equals_full_refresh(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Build, load more (re-extracted, rewritten and new articles), build incrementally: every intermediate
     and mart relation equals a from-scratch `--full-refresh` build over the same raw data."""
-    db = tmp_path / "warehouse.duckdb"
-    con = raw_schema(db)
-    fill(con)
-    con.close()
-    first = dbt_build(db, tmp_path)
-    assert first.returncode == 0, first.stdout[-3000:]
+    # The first build is the one the marts tests read (fill(), then `dbt build`): a copy of it.
+    db = copy_warehouse(filled_and_built(tmp_path_factory), tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(db)) as con:
         second_load(con)
     (tmp_path / "raw").mkdir()

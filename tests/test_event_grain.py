@@ -13,6 +13,7 @@ from scrapers.process import ProcessedArticle, page_hash
 from scrapers.records import ArticleRecord, City, EventRecord, FetchedPage
 from scrapers.relevance import Relevance
 from scrapers.urls import article_id, canonicalize
+from tests.warehouse_fixture import built_once
 from warehouse import load
 from warehouse.calendar import build_calendar, read_events
 from warehouse.db import connect
@@ -79,15 +80,19 @@ def reports() -> list[tuple[FetchedPage, ProcessedArticle]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("event-grain") / "w.duckdb"
+def build(folder: Path) -> None:
+    db = folder / "w.duckdb"
     pages, articles = zip(*reports(), strict=True)
     with connect(db) as con:
         archived = load.archive_pages(con, pages, "run-1")
         load.load_articles(con, list(articles), "run-1", archived_now=archived)
     run_dbt(db, "build")  # raises naming any failed model or test (event_id unique and not null among them)
-    return db
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Loaded and built once per test run, even when xdist splits this module between workers; read-only."""
+    return built_once(tmp_path_factory, "event-grain", build) / "w.duckdb"
 
 
 def old_key(start: dt.date, place: str) -> str:

@@ -6,9 +6,9 @@ import dataclasses
 import duckdb
 
 from tests.test_snapshot_fixtures import EXPECTED, processed
-from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.db import connect
+from warehouse.migrations.unversioned import INITIAL_SQL
 
 URLS = sorted(EXPECTED)[:3]
 
@@ -57,12 +57,12 @@ def test_a_new_extractor_over_the_same_page_updates_its_version_instead_of_addin
     assert body_text.endswith("Neu extrahiert.") and extractor == load.EXTRACTOR_VERSION
 
 
-def test_a_warehouse_from_before_the_article_index_gets_it_filled(tmp_path, monkeypatch):
+def test_a_warehouse_from_before_the_article_index_gets_it_filled(tmp_path):
     db = tmp_path / "w.duckdb"
     articles = [processed(u) for u in URLS]
-    load_batch(db, articles)
-    with duckdb.connect(str(db)) as con:
+    with duckdb.connect(str(db)) as con:  # as made before numbered migrations, then before ops.article_index
+        con.execute(INITIAL_SQL.read_text(encoding="utf-8"))
+        load.load_articles(con, articles, "run-0")
         con.execute("drop table ops.article_index")
-    monkeypatch.setattr(warehouse_db, "_CURRENT_FILES", set())  # as a new process opens it
     assert load_batch(db, articles) == load.LoadCounts(unchanged=3)
     assert table_counts(db)["raw.articles"] == table_counts(db)["ops.article_index"] == 3

@@ -70,7 +70,8 @@ def start(tmp_path: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def test_a_run_killed_mid_ingest_leaves_a_readable_warehouse_and_the_rerun_completes(local_site, tmp_path):
+def test_a_run_killed_mid_ingest_leaves_a_readable_warehouse_and_the_rerun_completes(local_site, tmp_path,
+                                                                                      prefect_api):
     site = local_site(routes(6, delay=0.4))
     db, src = tmp_path / "w.duckdb", sources(tmp_path, site.base)
     first = start(tmp_path, "ingest", "--sources", str(src), "--db", str(db))
@@ -81,19 +82,20 @@ def test_a_run_killed_mid_ingest_leaves_a_readable_warehouse_and_the_rerun_compl
     first.wait(timeout=30)
     assert rows(db, "select status from ops.runs") == [("running",)]  # readable; the dead run is visible
 
+    # The killed run had Prefect's temporary server; the rerun may use this worker's API (tests/conftest.py).
     second = subprocess.run([str(STADTRADAR), "ingest", "--sources", str(src), "--db", str(db)], cwd=PROJECT_ROOT,
-                            env=env(tmp_path), capture_output=True, text=True, timeout=300)
+                            env=env(tmp_path, **prefect_api), capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr[-2000:]
     assert rows(db, "select count(*), count(distinct url) from raw.articles") == [(6, 6)]
     assert rows(db, "select count(*), count(distinct url) from raw.pages where page_kind = 'article'") == [(6, 6)]
     assert sorted(r[0] for r in rows(db, "select status from ops.runs")) == ["interrupted", "ok"]
 
 
-def test_two_runs_at_once_take_turns(local_site, tmp_path):
+def test_two_runs_at_once_take_turns(local_site, tmp_path, prefect_api):
     site = local_site(routes(4, delay=0.3))
     db, src = tmp_path / "w.duckdb", sources(tmp_path, site.base)
-    runs = [start(tmp_path, "ingest", "--sources", str(src), "--db", str(db), STADTRADAR_LOCK_TIMEOUT="240")
-            for _ in range(2)]
+    runs = [start(tmp_path, "ingest", "--sources", str(src), "--db", str(db), STADTRADAR_LOCK_TIMEOUT="240",
+                  **prefect_api) for _ in range(2)]
     outcomes = [(r.wait(timeout=300), r.stderr.read()) for r in runs]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
     assert rows(db, "select count(*), count(distinct url) from raw.articles") == [(4, 4)]
@@ -129,16 +131,16 @@ def test_lock_is_taken_once_per_process_and_exclusive_across(tmp_path):
     assert released.returncode == 0 and "got it" in released.stdout
 
 
-def test_a_site_whose_pages_lose_their_dates_is_flagged(local_site, tmp_path):
+def test_a_site_whose_pages_lose_their_dates_is_flagged(local_site, tmp_path, prefect_api):
     site = local_site(routes(4))
     db, src = tmp_path / "w.duckdb", sources(tmp_path, site.base)
     ingest = ["ingest", "--sources", str(src), "--db", str(db)]
-    first = subprocess.run([str(STADTRADAR), *ingest], cwd=PROJECT_ROOT, env=env(tmp_path), capture_output=True,
-                           text=True, timeout=300)
+    first = subprocess.run([str(STADTRADAR), *ingest], cwd=PROJECT_ROOT, env=env(tmp_path, **prefect_api),
+                           capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
     site.routes.update(routes(4, dated=False))  # the relaunch: same URLs, no visible dates any more
-    second = subprocess.run([str(STADTRADAR), *ingest, "--refresh"], cwd=PROJECT_ROOT, env=env(tmp_path),
-                            capture_output=True, text=True, timeout=300)
+    second = subprocess.run([str(STADTRADAR), *ingest, "--refresh"], cwd=PROJECT_ROOT,
+                            env=env(tmp_path, **prefect_api), capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr[-2000:]
     (healthy, reason), = rows(db, "select healthy, health_reason from ops.source_runs order by finished_at desc "
                                   "limit 1")

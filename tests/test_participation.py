@@ -15,6 +15,7 @@ from scrapers.records import FetchedPage, Participation
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.db import connect
+from warehouse.migrations import unversioned
 from warehouse.transform import run_dbt
 
 ICC, MISSION, MPSC, MOBILITIES = "intelligent_cities_challenge", "eu_cities_mission", "mpsc", "mobilities_for_eu"
@@ -241,7 +242,10 @@ def test_city_programmes_hold_only_the_roles_stated_with_their_sentence(warehous
 @pytest.mark.e2e
 def test_a_warehouse_from_before_participations_loses_the_mention_roles(tmp_path, monkeypatch):
     db = tmp_path / "w.duckdb"
-    with connect(db) as con:  # as a warehouse made before: a role per (article, programme) mention
+    # As a warehouse made before numbered migrations and raw.participations: the schema of then, without
+    # ops.schema_version, and a role per (article, programme) mention.
+    with duckdb.connect(str(db)) as con:
+        con.execute(unversioned.INITIAL_SQL.read_text(encoding="utf-8"))
         con.execute("alter table raw.mentions add column role varchar")
         con.execute("insert into raw.mentions values ('a', 'programme', 'mpsc', 'MPSC', 0, 1, 'modellprojekt')")
         con.execute("create schema intermediate")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 
 from scrapers.config import PROJECT_ROOT
+from tests.warehouse_fixture import built_once, copy_warehouse, demo_warehouse  # noqa: F401 - fixture by name
 
 SNAPSHOT = PROJECT_ROOT / "tests" / "snapshot"
 STADTRADAR = Path(sys.executable).with_name("stadtradar")
@@ -18,27 +20,32 @@ STADTRADAR = Path(sys.executable).with_name("stadtradar")
 pytestmark = pytest.mark.e2e
 
 
-def stadtradar(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING"}
+def stadtradar(*args: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING", **extra}
     return subprocess.run([str(STADTRADAR), *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> dict:
-    """Run the pipeline twice over the snapshot (the second run must change nothing)."""
-    home = tmp_path_factory.mktemp("e2e")
-    db = home / "stadtradar.duckdb"
-    args = ("run", "--sources", "sources.yml", "--db", str(db), "--replay", str(SNAPSHOT))
-    first = stadtradar(*args, home=home)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    con = duckdb.connect(str(db), read_only=True)
-    before = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
-              for t in ("articles", "cities", "article_cities", "programmes", "article_programmes", "events")}
-    con.close()
-    second = stadtradar(*args, home=home)
-    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    return {"db": db, "home": home, "before": before}
+def warehouse(demo_warehouse, tmp_path_factory, prefect_api) -> dict:  # noqa: F811
+    """The pipeline run twice over the snapshot (the second run must change nothing): the first run is the
+    shared demo warehouse's (tests/warehouse_fixture.py, with Prefect's temporary server), the second runs on a
+    copy of it (with this worker's Prefect API), once per test run."""
+
+    def rerun(folder: Path) -> None:
+        db = copy_warehouse(demo_warehouse, folder / "stadtradar.duckdb")
+        con = duckdb.connect(str(db), read_only=True)
+        before = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+                  for t in ("articles", "cities", "article_cities", "programmes", "article_programmes", "events")}
+        con.close()
+        second = stadtradar("run", "--sources", "sources.yml", "--db", str(db), "--replay", str(SNAPSHOT),
+                            home=folder, **prefect_api)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        (folder / "before.json").write_text(json.dumps(before), encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "e2e-rerun", rerun)
+    return {"db": folder / "stadtradar.duckdb", "home": tmp_path_factory.mktemp("e2e"),
+            "before": json.loads((folder / "before.json").read_text(encoding="utf-8"))}
 
 
 @pytest.fixture
@@ -131,14 +138,14 @@ def test_bad_sql_and_bad_config_exit_1_with_a_clear_message(warehouse, tmp_path)
     assert refused.returncode == 1 and "key 'kind'" in refused.stderr and not (tmp_path / "x.duckdb").exists()
 
 
-def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path, monkeypatch):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(Path(warehouse["db"]).read_bytes())
+def test_reparse_rebuilds_from_the_archive_without_network(warehouse, tmp_path, monkeypatch, prefect_api):
+    copy = copy_warehouse(warehouse["db"], tmp_path / "copy.duckdb")  # with its page archive
     with duckdb.connect(str(copy), read_only=True) as con:
         extracted = con.execute("select count(*) from raw.articles").fetchone()[0]
         versions = con.execute("select count(*) from raw.article_versions").fetchone()[0]
     monkeypatch.setenv("STADTRADAR_BATCH_SIZE", "2")  # the archive is read in batches: several per source
-    done = stadtradar("reparse", "--sources", "sources.yml", "--db", str(copy), home=warehouse["home"])
+    done = stadtradar("reparse", "--sources", "sources.yml", "--db", str(copy), home=warehouse["home"],
+                      **prefect_api)
     assert done.returncode == 0, done.stderr[-2000:]
     con = duckdb.connect(str(copy), read_only=True)
     try:

@@ -1,4 +1,4 @@
-"""Opening the DuckDB warehouse: schema on write, read-only for queries, fts loaded offline."""
+"""Opening the DuckDB warehouse: migrated on write, read-only for queries, fts loaded offline."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,7 +9,6 @@ from typing import Any, TypeAlias
 
 import duckdb
 
-SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 # A value of a DuckDB configuration option, as duckdb.connect takes them.
 ConfigValue: TypeAlias = str | bool | int | float | list[str]
 
@@ -19,7 +18,8 @@ class WarehouseError(RuntimeError):
 
 
 def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a writable connection creates the file and the raw schema if needed.
+    """Open the warehouse; a writable connection creates the file if needed and applies the schema migrations
+    it lacks (warehouse/migrations), a read-only one refuses a file of another schema version.
 
     DuckDB lets one process write or several read, never both; a run opens the file only for each
     load's commit, so a conflicting open is retried for up to `wait` seconds before it is an error.
@@ -37,17 +37,35 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
             except duckdb.Error as exc:
                 raise WarehouseError(f"{path}: cannot create the warehouse: {first_line(exc)}") from None
     con = _open(path, read_only, wait)
-    if not read_only and _file_identity(path) not in _CURRENT_FILES:
-        _drop_mention_roles(con)
-        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
-        if _older_format(con):
-            con.execute("checkpoint")  # fold the log into the file, which is then copied
+    if _file_identity(path) not in _CURRENT_FILES:
+        try:
+            if read_only:
+                _check_current(con, path)
+            else:
+                con = _migrate(con, path, wait)
+        except BaseException:
             con.close()
-            _rewrite_older_warehouse(path)
-            con = _open(path, read_only, wait)
-            con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # what the schema derives from the copied rows
+            raise
         _CURRENT_FILES.add(_file_identity(path))
     return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """Bring the file to the latest schema version; returns the connection to use (a file made before
+    numbered migrations may be replaced by a rewritten copy, and then is opened anew)."""
+    from warehouse import migrations
+    from warehouse.migrations import unversioned
+
+    if migrations.recorded_version(con) is None:
+        con = unversioned.adopt(con, path, lambda: _open(path, False, wait))
+    migrations.apply(con, path)
+    return con
+
+
+def _check_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    from warehouse import migrations
+
+    migrations.check_current(con, path)
 
 
 def check_folder(db: Path) -> None:
@@ -89,7 +107,15 @@ def connect_sandboxed(path: Path, wait: float = 30.0) -> duckdb.DuckDBPyConnecti
     them for every other connection of this process to the same file."""
     path = Path(path)
     _must_exist(path)
-    return _open(path, True, wait, SANDBOX_SETTINGS)
+    con = _open(path, True, wait, SANDBOX_SETTINGS)
+    if _file_identity(path) not in _CURRENT_FILES:
+        try:
+            _check_current(con, path)
+        except BaseException:
+            con.close()
+            raise
+        _CURRENT_FILES.add(_file_identity(path))
+    return con
 
 
 def _must_exist(path: Path) -> None:
@@ -116,8 +142,9 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-# Files this process has brought to the current schema. A run opens the warehouse for every batch; applying
-# the schema each time cost half of an open. A replaced or re-created file has another identity.
+# Files this process has found at (or brought to) the latest schema version. A run opens the warehouse for every
+# batch; asking for the version each time would cost a query per open. A replaced or re-created file has
+# another identity.
 _CURRENT_FILES: set[tuple[str, int, int]] = set()
 
 
@@ -142,106 +169,36 @@ def _open(path: Path, read_only: bool, wait: float,
 
 
 ROW_GROUP_ROWS = 2048  # DuckDB's smallest row group: the most a merging checkpoint rewrites
-COPY_CHUNK = 500
 
 
-def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, options: str = "") -> None:
+def attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, options: str = "") -> None:
+    """Attach the database file `path` to `con` as `alias`, with DuckDB's ATTACH options if any."""
     quoted = str(path).replace("'", "''")
     con.execute(f"attach '{quoted}' as {alias}" + (f" ({options})" if options else ""))
 
 
-def _attach_new(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+def attach_new(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     """Create an empty warehouse file with small row groups (DuckDB keeps the size in the file)."""
-    _attach(con, path, alias, f"row_group_size {ROW_GROUP_ROWS}")
+    attach(con, path, alias, f"row_group_size {ROW_GROUP_ROWS}")
 
 
 def _create(path: Path) -> None:
     _CURRENT_FILES.difference_update({f for f in _CURRENT_FILES if f[0] == str(path.resolve())})
     with duckdb.connect() as con:
-        _attach_new(con, path, "warehouse")
-
-
-def _older_format(con: duckdb.DuckDBPyConnection) -> bool:
-    """A warehouse made before page bodies were compressed (and text tables lost their keys, and files
-    got small row groups): its raw.pages body is text."""
-    return scalar(
-        con, "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'pages' "
-        "and column_name = 'body' and data_type = 'VARCHAR'") > 0
-
-
-def _drop_mention_roles(con: duckdb.DuckDBPyConnection) -> None:
-    """A warehouse from before raw.participations: raw.mentions held one role per (article, programme), which
-    the marts gave to every city of the article. The column goes, and with it the incremental model that
-    copied it (intermediate.int_article_mentions; an incremental build cannot change a column's type): the
-    next build makes that model anew. `stadtradar reparse` fills raw.participations for stored articles."""
-    if not scalar(
-            con, "select count(*) from duckdb_columns() where schema_name = 'raw' and table_name = 'mentions' "
-            "and column_name = 'role'"):
-        return
-    con.execute("begin transaction")
-    try:
-        con.execute("alter table raw.mentions drop column role")
-        con.execute("drop table if exists intermediate.int_article_mentions")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-
-
-def _rewrite_older_warehouse(path: Path) -> None:
-    """Copy an older warehouse's raw and ops tables into a new file of the current format, then replace the
-    old file with it. The original stays untouched until the atomic replace, so a crash loses nothing; the
-    dbt models are rebuilt by the next build (ops.builds is not copied, so that build is not skipped)."""
-    from warehouse.bulk import insert_rows
-    from warehouse.load import pack_body
-
-    fresh = path.with_name(f".{path.name}.rewrite")
-    fresh.unlink(missing_ok=True)
-    con = duckdb.connect()
-    try:
-        _attach(con, path, "older", "read_only")
-        _attach_new(con, fresh, "current")
-        con.execute("use current")
-        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'older' "
-            "and schema_name in ('raw', 'ops') order by all").fetchall()
-        for schema, table in tables:
-            if (schema, table) in {("raw", "pages"), ("ops", "builds")}:
-                continue
-            con.execute(f"insert into current.{schema}.{table} by name select * from older.{schema}.{table}")
-        columns = [c for (c,) in con.execute(
-            "select column_name from duckdb_columns() where database_name = 'current' and schema_name = 'raw' "
-            "and table_name = 'pages' order by column_index").fetchall()]
-        select = ", ".join("length(body)" if c == "body_chars" else c for c in columns)
-        body = columns.index("body")
-        offset = 0
-        while chunk := con.execute(f"select {select} from older.raw.pages order by rowid "
-                                   f"limit {COPY_CHUNK} offset {offset}").fetchall():
-            insert_rows(con, "raw.pages", [[*r[:body], pack_body(r[body] or ""), *r[body + 1:]] for r in chunk])
-            offset += COPY_CHUNK
-        con.execute("checkpoint current")
-        con.execute("use memory")
-        con.execute("detach current")
-        con.execute("detach older")
-    except BaseException:
-        fresh.unlink(missing_ok=True)
-        raise
-    finally:
-        con.close()
-    fresh.replace(path)
+        attach_new(con, path, "warehouse")
 
 
 def _settings() -> dict[str, ConfigValue]:
     """DuckDB settings of every connection to the warehouse.
 
-    A run appends wide rows (page bodies, article texts) in batches of about 50. DuckDB gives each append a
-    row group of its own and, at the next checkpoint with default settings, merges the small groups of every
-    table into full ones: that rewrites the texts of up to 2,048 rows each time (about 120 MB of memory for
-    2,000 pages, and more the more groups wait). With no vacuum tasks a batch stays a group of its own and a
-    checkpoint writes only what changed; a group whose rows were all replaced is still dropped. Lookups by
-    key go to the small keyed tables (ops.http_state, ops.article_index), never scan the texts. The dbt
-    profile sets the same, so a build does not merge the raw tables either.
+    A run appends wide rows (article texts in raw.articles and raw.article_versions; page bodies before they
+    moved to WARC files) in batches of about 50. DuckDB gives each append a row group of its own and, at the
+    next checkpoint with default settings, merges the small groups of every table into full ones: that
+    rewrites the texts of up to 2,048 rows each time (about 120 MB of memory for 2,000 pages with bodies, and
+    more the more groups wait). With no vacuum tasks a batch stays a group of its own and a checkpoint writes
+    only what changed; a group whose rows were all replaced is still dropped. Lookups by key go to the small
+    keyed tables (ops.http_state, ops.article_index), never scan the texts or the per-batch groups of the
+    raw.pages index. The dbt profile sets the same, so a build does not merge the raw tables either.
     """
     from scrapers.config import Settings
 

@@ -1,4 +1,4 @@
--- One row per archived page version (URL and body hash), without the body (it stays in raw.pages for re-parsing).
+-- One row per archived page version (URL and body hash) and where its WARC record is (the body stays there).
 with
 
 source as (
@@ -22,7 +22,10 @@ renamed as (
         lower(page_kind) as page_kind,
         body_chars as body_length,
         cast(fetched_at as timestamp) as fetched_at,
-        run_id
+        run_id,
+        warc_file,
+        warc_offset,
+        warc_length
 
     from source
 

@@ -1,3 +1,7 @@
+-- Migration 0001: the schema as it stood when migrations were numbered (it was warehouse/schema.sql then).
+-- Never edited: later steps change it (0002 moved the page bodies out of raw.pages into WARC files, so the
+-- comments below on bodies and row groups describe raw.pages as it was). Every statement only adds what is
+-- missing, because a warehouse made before numbered migrations runs it too (warehouse/migrations/unversioned.py).
 -- Raw layer of the Stadtradar warehouse: what the scrapers stored, one table per kind of record.
 -- dbt reads only these tables (as sources); every write is idempotent: an upsert on the primary key or, for
 -- the tables that hold page and article texts, a write the loader keys itself (see raw.pages).
