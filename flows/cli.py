@@ -150,8 +150,8 @@ def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport, imported lazi
 
 def _print_marts(db: Path) -> None:
     # Not read-only: DuckDB refuses a second configuration of a file this process already opened for writing.
-    # Rows are counted for the tables only: a view runs its query when counted, and some (marts.sources) read
-    # the whole page archive, which on a large warehouse doubled a run's memory for a moment.
+    # Rows are counted for the tables only: a view runs its query when counted, and some (marts.sources) scan
+    # the whole page index.
     con = connect(db)
     try:
         relations = con.execute(
@@ -320,6 +320,8 @@ def migrate(db: DbOption = SETTINGS.db) -> None:
     """Bring the warehouse to this version's schema (numbered migrations; every writing command does it too)."""
     from warehouse.migrations import latest, recorded_version
 
+    if not db.exists():  # migrating a mistyped path must not create an empty warehouse there
+        raise _fail(f"{db}: no warehouse here (a new one needs no migration: `stadtradar run` makes it)")
     try:
         with writer_lock(db, SETTINGS.lock_timeout), connect(db) as con:
             version = recorded_version(con)
@@ -329,6 +331,8 @@ def migrate(db: DbOption = SETTINGS.db) -> None:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(_os_failure(exc, db)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{db}: {first_line(exc)}") from None
     out.print(escape(f"{db}: schema version {version} of {latest()}"), highlight=False, soft_wrap=True)
 
 

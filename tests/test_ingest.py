@@ -3,9 +3,11 @@ ledger closes every run, and a failing source leaves the others alone."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
+from prefect.exceptions import TerminationSignal
 
 from scrapers.config import Settings, Source
 from scrapers.fetch import Fetcher
@@ -129,14 +131,39 @@ def test_reparse_reads_the_archive_again_without_the_network(local_site, fast_se
     assert rows(db, "select count(*) from raw.articles") == [(3,)]
 
 
-@pytest.mark.parametrize(("stop", "status"), [(KeyboardInterrupt, "interrupted"),
-                                             (asyncio.CancelledError, "interrupted"),
-                                             (RuntimeError, "failed")])
+@pytest.mark.parametrize(("stop", "status"), [(KeyboardInterrupt(), "interrupted"),
+                                             (asyncio.CancelledError(), "interrupted"),
+                                             (TerminationSignal(signal.SIGTERM), "interrupted"),
+                                             (RuntimeError("bug"), "failed")])
 def test_the_ledger_closes_a_run_that_was_stopped_or_raised(tmp_path, stop, status):
     db = tmp_path / "w.duckdb"
-    with pytest.raises(stop), recorded_run(db, "r", "ingest"):
-        raise stop()
+    with pytest.raises(type(stop)), recorded_run(db, "r", "ingest"):
+        raise stop
     assert rows(db, "select run_id, status from ops.runs") == [("r", status)]
+
+
+def test_a_source_that_breaks_midway_is_its_own_failure(local_site, fast_settings, tmp_path, workers,
+                                                       monkeypatch):
+    site = news_site(local_site)
+    good, bad = make_source(site.base), make_source(site.base, id="bad")
+    real_fetch_batch = ingest.fetch_batch
+
+    async def fetch_batch(run, source, *args):  # noqa: ANN001, ANN002 - as ingest.fetch_batch
+        if source.id == "bad":
+            raise OSError(28, "No space left on device")
+        return await real_fetch_batch(run, source, *args)
+
+    monkeypatch.setattr(ingest, "fetch_batch", fetch_batch)
+    settings = fast_settings.model_copy(update={"workers": 1})
+    reports = {r.source_id: r
+               for r in run_sources(tmp_path / "w.duckdb", [good, bad], settings, "run-1", workers)}
+    assert reports["local"].new == 3 and not reports["local"].failed
+    assert reports["bad"].failed and "No space left on device" in reports["bad"].errors[0]
+    db = tmp_path / "w.duckdb"
+    assert rows(db, "select count(*) from raw.articles") == [(3,)]
+    assert rows(db, "select status, sources_failed from ops.runs") == [("partial", 1)]
+    assert rows(db, "select source_id, failed from ops.source_runs order by source_id") == [("bad", True),
+                                                                                            ("local", False)]
 
 
 def test_a_finished_run_keeps_its_status_and_counts(tmp_path):

@@ -235,3 +235,13 @@ def test_migration_numbers_count_up_without_gaps(tmp_path, monkeypatch):
             migrations.available()
     finally:
         migrations.available.cache_clear()
+
+
+def test_migrating_a_missing_warehouse_is_an_error_and_creates_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows import cli
+
+    done = CliRunner().invoke(cli.app, ["migrate", "--db", str(tmp_path / "typo.duckdb")])
+    assert done.exit_code == 1 and "no warehouse here" in done.output
+    assert list(tmp_path.iterdir()) == []

@@ -108,9 +108,9 @@ def test_reparse_reads_every_latest_archived_page_from_warc(tmp_path):
     assert {p.requested_url.removeprefix(SITE): p.text for p in read} == texts
     assert all(p.etag == '"v1"' and p.kind == "article" and p.fetched_at == WHEN for p in read)
     with connect(db) as con:  # none extracted yet: all pending, read from WARC as well
-        pending, after = load.pending_pages(con, "dresden", "", 50)
+        pending, after, unreadable = load.pending_pages(con, "dresden", "", 50)
     assert {p.requested_url.removeprefix(SITE): p.text for p in pending} == texts
-    assert after == f"{SITE}/06"
+    assert after == f"{SITE}/06" and unreadable == []
 
 
 def test_a_missing_or_truncated_warc_file_is_a_clear_error(tmp_path):
@@ -217,3 +217,42 @@ def test_a_page_sent_in_latin_1_replays_as_the_text_the_fetcher_read(tmp_path):
     replayed = load_snapshot(tmp_path)[f"{SITE}/alt"]
     assert replayed.content_type == "text/html; charset=utf-8"
     assert replayed.body.decode("utf-8") == "<p>Bürgerbüro, Straße</p>" == body.decode("utf-8")
+
+
+def test_a_pending_page_whose_record_is_lost_is_forgotten_so_it_is_fetched_again(tmp_path):
+    """A run stopped after archiving, and the archive folder lost since: every later run must go on."""
+    db = tmp_path / "w.duckdb"
+    archive_batch(db, [page("/a", "<p>a</p>"), page("/b", "<p>b</p>")])
+    (archive.archive_folder(db) / "dresden" / "run-1.warc.gz").unlink()
+    with connect(db) as con:
+        pending, after, unreadable = load.pending_pages(con, "dresden", "", 50)
+        assert pending == [] and after == f"{SITE}/b"
+        assert [e.url for e in unreadable] == [f"{SITE}/a", f"{SITE}/b"]
+        assert all("run-1.warc.gz" in e.reason for e in unreadable)
+        assert load.pending_pages(con, "dresden", "", 50) == ([], None, [])  # nothing pending any more
+        assert load.known_articles(con, "dresden") == {}  # so the next crawl fetches them unconditionally
+    # fetched again, the same bodies are archived again (their index rows went with the lost file)
+    archive_batch(db, [page("/a", "<p>a</p>"), page("/b", "<p>b</p>")], "run-2")
+    with connect(db) as con:
+        assert [p.text for p in load.archived_pages(con, "dresden")] == ["<p>a</p>", "<p>b</p>"]
+
+
+def test_a_url_with_umlauts_and_an_idn_host_is_archived(tmp_path):
+    url = "https://www.städte.de/themen/straßenbau?ort=Köln"
+    sent = FetchedPage("dresden", url, url, 200, "text/html", "<p>Straßenbau</p>", WHEN, kind="article")
+    refs = archive.append_pages(tmp_path, "dresden/run-1.warc.gz", [sent])
+    assert archive.read_response(tmp_path, refs[0], url).body == "<p>Straßenbau</p>".encode()
+    request = records(tmp_path / "dresden" / "run-1.warc.gz")[2]
+    assert request[2] == "GET /themen/stra%C3%9Fenbau?ort=K%C3%B6ln HTTP/1.1"
+    assert request[1]["WARC-Target-URI"] == url
+
+
+def test_a_warehouse_opened_through_a_symlink_keeps_one_archive_folder(tmp_path):
+    (tmp_path / "data").mkdir()
+    real, link = tmp_path / "data" / "w.duckdb", tmp_path / "link.duckdb"
+    connect(real).close()
+    link.symlink_to(real)
+    archive_batch(link, [page("/a", "<p>a</p>")])
+    assert archive.archive_folder(link) == archive.archive_folder(real) == tmp_path / "data" / "archive" / "w"
+    with connect(real) as con:
+        assert [p.text for p in load.archived_pages(con, "dresden")] == ["<p>a</p>"]

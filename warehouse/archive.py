@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+import httpx
 from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
 from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
 from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
@@ -66,14 +66,10 @@ class ArchivedResponse:
     headers: list[tuple[str, str]]
     body: bytes
 
-    def header(self, name: str) -> str | None:
-        """The first header of this name (case-insensitive), or None."""
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
 
 def archive_folder(db: Path) -> Path:
     """The archive folder of the warehouse file `db`: `<folder>/archive/<name without suffix>/`."""
-    db = Path(db).absolute()
+    db = Path(db).resolve()  # as DuckDB names an open file (load.archive_folder_of): symlinks followed
     return db.parent / "archive" / db.stem
 
 
@@ -171,9 +167,10 @@ def _as_utf8(content_type: str | None) -> str | None:
 
 
 def _request_record(writer: WARCWriter, page: FetchedPage, response_id: str) -> Any:
-    target = urlsplit(page.final_url)
-    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-    http = StatusAndHeaders(f"GET {path} HTTP/1.1", [("Host", target.netloc)], is_http_request=True)
+    # An HTTP request line and Host header are ASCII: the path percent-encoded, the host in IDNA, as sent.
+    target = httpx.URL(page.final_url)
+    http = StatusAndHeaders(f"GET {target.raw_path.decode('ascii')} HTTP/1.1",
+                            [("Host", target.netloc.decode("ascii"))], is_http_request=True)
     return writer.create_warc_record(page.final_url, "request", http_headers=http, warc_headers_dict={
         "WARC-Date": _warc_date(page.fetched_at), "WARC-Concurrent-To": response_id})
 

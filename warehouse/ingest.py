@@ -3,6 +3,7 @@ fetch, archive, extract and load; each step returns what it did, and the source'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -91,7 +92,20 @@ async def ingest_source(run: IngestRun, source: Source, fetcher: Fetcher, known:
                         ) -> SourceReport:
     """One source: extract what a stopped run archived but did not load, discover, then fetch, archive,
     extract and load in batches (memory stays bounded, and fetching a batch overlaps extracting another),
-    within the source's time budget. A failed discovery is recorded in the report, never raised."""
+    within the source's time budget. Whatever fails in it (discovery, a full disk, a bug) is this source's
+    failure, recorded in its report and, where the warehouse still takes it, in ops: the others go on."""
+    try:
+        return await _ingest_source(run, source, fetcher, known)
+    except Exception as exc:  # noqa: BLE001 - see above
+        error = FetchError(source.id, f"the source's ingest failed: {exc}")
+        report = SourceReport(source.id, failed=True, errors=[str(error)])
+        with contextlib.suppress(Exception):  # the warehouse itself may be what failed
+            await run.write(record_source_run, run.run_id, report, health.Tally(), [error])
+        return report
+
+
+async def _ingest_source(run: IngestRun, source: Source, fetcher: Fetcher, known: dict[str, KnownPage]
+                         ) -> SourceReport:
     screen = SoftErrorScreen()  # remembers the source's page titles over the run
     done = await _extract_pending(run, source, screen)
     deadline = Deadline(run.settings.source_time_budget)
@@ -224,7 +238,10 @@ async def _extract_pending(run: IngestRun, source: Source, screen: SoftErrorScre
     done = BatchOutcome()
     after: str | None = ""
     while after is not None:
-        pages, after = await run.write(load.pending_pages, source.id, after, run.settings.batch_size)
+        pages, after, unreadable = await run.write(load.pending_pages, source.id, after, run.settings.batch_size)
+        if unreadable:
+            await run.write(load.append_errors, unreadable, source.id, run.run_id)
+            done += BatchOutcome(errors=[str(e) for e in unreadable])
         done += await extract_and_load(run, source, pages, {}, screen)
     return done
 

@@ -131,20 +131,37 @@ _PAGE_COLUMNS = ("p.url, p.source_id, p.requested_url, p.final_url, p.status, p.
                  "p.etag, p.last_modified, p.page_kind, p.warc_file, p.warc_offset, p.warc_length")
 
 
-def _read_pages(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> list[FetchedPage]:
-    """Pages from raw.pages rows (_PAGE_COLUMNS) with their bodies read from the WARC archive; a record that
-    is missing, cut short or another page's is an ArchiveError naming the file and the URL."""
+def _read_pages(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]],
+                unreadable: list[FetchError] | None = None) -> list[FetchedPage]:
+    """Pages from raw.pages rows (_PAGE_COLUMNS) with their bodies read from the WARC archive. A record that
+    is missing, cut short, not UTF-8 or another page's is an ArchiveError naming the file and the URL; with
+    `unreadable` given, it is added there instead and the page left out."""
     folder = archive_folder_of(con)
     pages = []
     for url, source_id, requested, final, status, content_type, fetched_at, etag, modified, kind, *ref in rows:
-        stored = archive.read_response(folder, archive.RecordRef(*ref), url)
-        if stored.url != final:
-            raise archive.ArchiveError(f"{folder / ref[0]}: the record at offset {ref[1]} is of {stored.url}, "
-                                       f"not of the archived page {url} ({final}); the index does not match")
+        try:
+            text = _archived_text(folder, archive.RecordRef(*ref), url, final)
+        except archive.ArchiveError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(FetchError(url, str(exc)))
+            continue
         pages.append(FetchedPage(source_id=source_id, requested_url=requested, final_url=final, status=status,
-                                 content_type=content_type or "", text=stored.body.decode("utf-8"),
-                                 fetched_at=fetched_at, etag=etag, last_modified=modified, kind=kind))
+                                 content_type=content_type or "", text=text, fetched_at=fetched_at, etag=etag,
+                                 last_modified=modified, kind=kind))
     return pages
+
+
+def _archived_text(folder: Path, ref: archive.RecordRef, url: str, final: str) -> str:
+    stored = archive.read_response(folder, ref, url)
+    where = f"{folder / ref.file}: the record at offset {ref.offset}"
+    if stored.url != final:
+        raise archive.ArchiveError(f"{where} is of {stored.url}, not of the archived page {url} ({final}); "
+                                   "the index does not match")
+    try:
+        return stored.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise archive.ArchiveError(f"{where} ({url}) is not UTF-8 as the archive writes it: {exc}") from None
 
 
 def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, KnownPage]:
@@ -162,10 +179,12 @@ def known_articles(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, 
 
 
 def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str = "", limit: int = 50
-                  ) -> tuple[list[FetchedPage], str | None]:
+                  ) -> tuple[list[FetchedPage], str | None, list[FetchError]]:
     """Archived article pages of a source whose latest body was never extracted (a run stopped between
-    archiving and loading), up to `limit` in URL order after `after_url`, and the URL to go on after (None
-    when there are no more): the next run extracts them without refetching."""
+    archiving and loading), up to `limit` in URL order after `after_url`, the URL to go on after (None when
+    there are no more), and the pages whose archived record cannot be read: the next run extracts the pages
+    without refetching. An unreadable page (its WARC file lost or damaged) is forgotten, index row and HTTP
+    validators, so that it is fetched and archived again instead of stopping every later run."""
     # The small keyed tables say which pages are pending (almost always none); only their bodies are read.
     pending = con.execute(
         """select s.url, s.content_hash from ops.http_state s left join ops.extracted_pages e on e.url = s.url
@@ -175,15 +194,25 @@ def pending_pages(con: duckdb.DuckDBPyConnection, source_id: str, after_url: str
         [source_id, after_url, limit],
     ).fetchall()
     if not pending:
-        return [], None
+        return [], None, []
+    keys = [f"{url} {digest}" for url, digest in pending]
     rows = con.execute(
         f"""select {_PAGE_COLUMNS} from raw.pages p
            where p.url || ' ' || p.content_hash in (select unnest(?)) and p.status = 200
            order by p.url""",
-        [[f"{url} {digest}" for url, digest in pending]],
+        [keys],
     ).fetchall()
-    pages = _read_pages(con, rows)
-    return pages, pending[-1][0]
+    unreadable: list[FetchError] = []
+    pages = _read_pages(con, rows, unreadable)
+    if unreadable:
+        lost = [e.url for e in unreadable]
+        forget = [key for key, (url, _) in zip(keys, pending, strict=True) if url in lost]
+        con.execute("begin transaction")
+        con.execute("delete from raw.pages where url || ' ' || content_hash in (select unnest(?))", [forget])
+        con.execute("update ops.http_state set content_hash = null, etag = null, last_modified = null "
+                    "where url in (select unnest(?))", [lost])
+        con.execute("commit")
+    return pages, pending[-1][0], unreadable
 
 
 def mark_extracted(con: duckdb.DuckDBPyConnection, pages: Iterable[FetchedPage],

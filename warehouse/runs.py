@@ -2,7 +2,6 @@
 it is stopped."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,11 +35,11 @@ def recorded_run(db: Path, run_id: str, flow: str) -> Iterator[RecordedRun]:
     run = RecordedRun(db, run_id)
     try:
         yield run
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        _close_quietly(run, "interrupted")
-        raise
-    except BaseException:
+    except Exception:
         _close_quietly(run, "failed")
+        raise
+    except BaseException:  # Ctrl-C, a cancelled flow, Prefect's TerminationSignal on SIGTERM
+        _close_quietly(run, "interrupted")
         raise
 
 

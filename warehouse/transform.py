@@ -1,7 +1,6 @@
 """Running the dbt project against a warehouse file, and saying which node failed when it does."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -67,7 +66,9 @@ def up_to_date(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
 
 def record_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
     """Remember a successful build's fingerprint, so a run that changes nothing skips the next build."""
-    con.execute("insert into ops.builds values (?, ?)", [dt.datetime.now(dt.UTC).replace(tzinfo=None), fingerprint])
+    from warehouse.load import now
+
+    con.execute("insert into ops.builds values (?, ?)", [now(), fingerprint])
 
 
 def _dbt_executable() -> str:

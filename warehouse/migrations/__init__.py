@@ -116,7 +116,8 @@ def check_current(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     if version < latest():
         raise WarehouseError(
             f"{db}: the warehouse is at schema version {version}, this Stadtradar needs {latest()}: run "
-            f"`stadtradar migrate --db {db}` (or any command that writes to it, such as `run`), which migrates it")
+            f"`stadtradar migrate --db {db}` (or any command that writes to it, such as `run`), which migrates "
+            f"it; a published copy is replaced by the next run of the warehouse it copies")
 
 
 def _newer(db: Path, version: int) -> str:
