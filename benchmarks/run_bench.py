@@ -5,6 +5,7 @@ Usage (from the project root): .venv/bin/python benchmarks/run_bench.py [--sizes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -264,6 +266,42 @@ def fetch_ceiling(corpus: Corpus, concurrency: int = 8, limit: int = 1000) -> di
     return {"pages": len(urls), "seconds": round(seconds, 2), "pages_per_s": round(len(urls) / seconds, 1)}
 
 
+@contextlib.contextmanager
+def prefect_server(folder: Path) -> Iterator[str]:
+    """`prefect server start` on a free 127.0.0.1 port, as a user runs one for its UI; yields its API URL."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_HOME": str(folder), "PREFECT_UI_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen([str(PROJECT / ".venv" / "bin" / "prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(240):  # up to 60 s
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None:
+                raise RuntimeError(f"`prefect server start` exited {server.returncode}; see {folder}/server.log")
+            time.sleep(0.25)
+        else:
+            raise RuntimeError(f"`prefect server start` did not answer in 60 s; see {folder}/server.log")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
 def prime_prefect(home: Path) -> None:
     """Create Prefect's database once, so a measured run does not pay the first-start migrations."""
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING"}
@@ -418,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per pipeline run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (sites, warehouses, logs)")
     parser.add_argument("--report", type=Path, help="print the table of a results JSON file and exit")
+    parser.add_argument("--prefect-server", action="store_true",
+                        help="run against `prefect server start` (PREFECT_API_URL) instead of Prefect's temporary "
+                             "server per command")
     args = parser.parse_args(argv)
     if args.report:
         saved = json.loads(args.report.read_text(encoding="utf-8"))
@@ -430,10 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="stadtradar-bench-"))
     results = []
     try:
-        template = scratch / "prefect-template"
-        prime_prefect(template)
-        for size in sizes:
-            results.append(bench_size(size, args.sources, args, scratch, template))
+        with contextlib.ExitStack() as stack:
+            if args.prefect_server:
+                os.environ["PREFECT_API_URL"] = stack.enter_context(prefect_server(scratch / "prefect-server"))
+            template = scratch / "prefect-template"
+            prime_prefect(template)
+            for size in sizes:
+                results.append(bench_size(size, args.sources, args, scratch, template))
     finally:
         if args.keep:
             print(f"scratch kept in {scratch}")
@@ -447,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = RESULTS / f"{stamp}.json"
     out.write_text(json.dumps({"when": stamp, "cores": os.cpu_count(), "targets": TARGETS, "verdict": verdict,
+                               "prefect_api": "server" if args.prefect_server else "temporary",
                                "results": results}, indent=2, default=str), encoding="utf-8")
     print(f"written {out.relative_to(PROJECT)}")
     return 0
