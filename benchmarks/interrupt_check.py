@@ -115,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                 # Prefect's temporary API server is Prefect's child process, not ours: after a SIGKILL (which
                 # reaches only the killed process) it stays up, as Prefect leaves it; systemd and docker stop
                 # the whole cgroup. It is reported, not failed; an extraction worker left behind fails.
-                servers = [p for p in left if "prefect.server.api.server:create_app" in _full_command(p)]
-                ours = [p for p in left if p not in servers]
-                if servers:
+                prefect_servers = [p for p in left if "prefect.server.api.server:create_app" in _full_command(p)]
+                ours = [p for p in left if p not in prefect_servers]
+                if prefect_servers:
                     notes.append(f"Prefect's temporary API server outlived the run killed after {after:g} s "
                                  f"({sig.name})")
                 if ours:
