@@ -324,9 +324,17 @@ select
         arg_min(name, [-len(name_words), -length(name), report_rank]) filter (where len(name_words) > 0),
         arg_min(name, report_rank)
     ) as name,
-    arg_min(end_date, report_rank) filter (where end_date is not null) as end_date,
-    arg_min(start_time, report_rank) filter (where start_time is not null) as start_time,
-    arg_min(end_time, report_rank) filter (where end_time is not null) as end_time,
+    arg_min(end_date, report_rank) filter (where end_date >= start_date) as end_date,
+    -- Start and end time are the pair of one report, the earliest that gives a start: taken from two reports
+    -- that disagree ("ab 14 Uhr", "9 bis 12 Uhr") they could cross. An end time alone counts where no report
+    -- gives a start.
+    (arg_min({'start_time': start_time, 'end_time': end_time}, report_rank)
+        filter (where start_time is not null)).start_time as start_time,
+    coalesce(
+        (arg_min({'start_time': start_time, 'end_time': end_time}, report_rank)
+            filter (where start_time is not null)).end_time,
+        case when count(start_time) = 0 then arg_min(end_time, report_rank) filter (where end_time is not null) end
+    ) as end_time,
     resolved_city_id as city_id,
     bool_or(is_online) as is_online,
     arg_min(venue, report_rank) filter (where venue is not null) as venue,
