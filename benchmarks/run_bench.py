@@ -28,6 +28,7 @@ from benchmarks.server import SiteServer  # noqa: E402
 RESULTS = PROJECT / "benchmarks" / "results"
 TARGETS = {
     "cold_vs_limit": 0.8,  # cold articles/s >= 0.8 x single-core limit
+    "cold_vs_reference": 1.25,  # cold wall <= 1.25 x trafilatura's bare extraction of the run's articles
     "warm_vs_cold": 0.05,  # warm wall <= 5 % of cold wall, no article fetched
     "rss_mb_max": 600,  # peak RSS at the largest size
     "rss_growth": 0.25,  # peak RSS grows < 25 % from smallest to largest size
@@ -75,7 +76,30 @@ def measure_limit(corpus: Corpus, routes: dict, sources: list, sample: int) -> d
         dated += bool(article and article.record.published_date)
     return {"pages": len(pages), "articles": found, "seconds": elapsed, "cpu_s": cpu,
             "articles_per_s": found / elapsed if elapsed else 0.0, "ms_per_article": 1000 * elapsed / len(pages),
-            "dated_without_hint_of_50": dated}
+            "dated_without_hint_of_50": dated, "reference": measure_reference([p for p, _s, _h in pages])}
+
+
+def measure_reference(pages: list) -> dict:
+    """The reference a run is held against: trafilatura's bare extraction (main text and metadata, as
+    ../shared/realworld scores it) of the same pages in a plain loop in this process, pages per second."""
+    import trafilatura
+
+    trafilatura.bare_extraction(pages[0].text, url=pages[0].final_url, with_metadata=True)  # imports, caches
+    started, cpu = time.perf_counter(), time.process_time()
+    for page in pages:
+        trafilatura.bare_extraction(page.text, url=page.final_url, with_metadata=True)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"pages": len(pages), "seconds": elapsed, "cpu_s": cpu,
+            "pages_per_s": len(pages) / elapsed if elapsed else 0.0}
+
+
+def reference_ratio(result: dict) -> float | None:
+    """Cold wall time over what the reference loop would take for the run's articles (issue 18: <= 1.25)."""
+    reference = result["limit"].get("reference") or {}
+    articles = result.get("warehouse", {}).get("raw.articles")
+    if not reference.get("pages_per_s") or not articles:
+        return None
+    return result["cold"]["wall_s"] / (articles / reference["pages_per_s"])
 
 
 class TreeRss:
@@ -337,7 +361,8 @@ def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Pat
         print(f"[{size}] fetch ceiling {result['fetch_ceiling']['pages_per_s']} pages/s", flush=True)
         result["limit"] = measure_limit(corpus, routes, sources, min(size, args.limit_sample))
         print(f"[{size}] limit {result['limit']['articles_per_s']:.2f} articles/s "
-              f"({result['limit']['ms_per_article']:.0f} ms/article)", flush=True)
+              f"({result['limit']['ms_per_article']:.0f} ms/article); reference: trafilatura "
+              f"{result['limit']['reference']['pages_per_s']:.1f} pages/s", flush=True)
 
         db = work / "warehouse.duckdb"
         split_db = work / "split.duckdb"
@@ -384,6 +409,8 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
             str(r["size"]), f"{limit['articles_per_s']:.2f}", f"{1000 * limit['cpu_s'] / limit['pages']:.0f}",
             f"{cold['wall_s']:.0f}", f"{cold['articles_per_s']:.2f}",
             f"{cold['articles_per_s'] / limit['articles_per_s']:.2f}" if limit["articles_per_s"] else "-",
+            f"{limit['reference']['pages_per_s']:.1f}" if limit.get("reference") else "-",
+            f"{ratio:.2f}" if (ratio := reference_ratio(r)) is not None else "-",
             _num(ph.get("ingest"), 0), " / ".join(_num(ph.get(k), 0) for k in STEPS),
             " / ".join(_num(ph.get(f"{k}_max"), 0) for k in STEPS),
             f"{_num(ph.get('dbt'))} / {_num(wph.get('dbt'))}",
@@ -403,6 +430,8 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
         **{f"warm_vs_cold@{r['size']}": r["warm"]["wall_s"] <= TARGETS["warm_vs_cold"] * r["cold"]["wall_s"]
            and not r["warm"]["requests"].get("article:200") for r in results},
         f"rss_mb_max@{last['size']}": last["cold"]["max_rss_mb"] <= TARGETS["rss_mb_max"],
+        **{f"cold_vs_reference@{r['size']}": ratio <= TARGETS["cold_vs_reference"]
+           for r in results if (ratio := reference_ratio(r)) is not None},
     }
     if len(results) > 1:
         verdict["rss_growth"] = last["cold"]["max_rss_mb"] < (1 + TARGETS["rss_growth"]) * first["cold"]["max_rss_mb"]
@@ -412,7 +441,7 @@ def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
     return rows, verdict
 
 
-HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit", "ingest s",
+HEADER = ["size", "limit a/s", "limit cpu ms/a", "cold s", "cold a/s", "cold/limit", "ref p/s", "cold/ref", "ingest s",
           "fetch/archive/extract/load sum s", "... max source s", "dbt cold / warm s", "start+stop cold / warm s",
           "cpu/wall", "cold cpu ms/a", "warm s", "warm/cold", "warm req / art", "rss MB run / tree",
           "articles raw / marts"]
