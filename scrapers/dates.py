@@ -125,6 +125,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("num_noyear", rf"{_WD}(?P<d1>{_DAY})\.(?P<m1>0?[1-9]|1[0-2])\.(?![\d])(?!\s?(?:19|20)\d{{2}})"),
 ]
 _COMPILED = [(name, re.compile(pat, re.IGNORECASE)) for name, pat in _PATTERNS]
+_DIGIT = re.compile(r"\d")
 
 
 def _month(token: str | None) -> int | None:
@@ -199,7 +200,7 @@ def find_dates(text: str, reference: dt.date | None = None) -> list[DateSpan]:
     plausible window (history such as "9. November 1989") are not dates. Prose is no date field, so what
     it does not yield is skipped quietly; only an implausible `reference` is warned about.
     """
-    if not text:
+    if not text or not _DIGIT.search(text):  # every written form has a day in digits; most lines have none
         return []
     if reference is not None and not is_plausible(reference):
         _ignore_reference(reference)
