@@ -167,22 +167,41 @@ def _print_marts(db: Path) -> None:
 
 @contextlib.contextmanager
 def _writing_run(db: Path) -> Iterator[None]:
-    """Hold the warehouse's writer lock for the whole command, and mark its runs `interrupted` if it is stopped.
+    """Hold the warehouse's writer lock for the whole command, mark its runs `interrupted` if it is stopped, and
+    end it with its error on one line and its exit status.
 
     The Prefect API is Prefect's choice: the server at PREFECT_API_URL (environment or profile) when one is
     configured, else the temporary local server Prefect starts with the first flow and stops with the process.
     SIGTERM (kill, systemd, docker stop) stops the run as Ctrl-C does: KeyboardInterrupt. A run stopped either
     way has its ledger rows marked `interrupted` at once, while the lock is still held (so they are this run's
-    or a dead run's, never another live run's); the caller reports the stop (_interrupted).
+    or a dead run's, never another live run's), and the stop is reported with exit status 130 (_interrupted).
     """
-    with _sigterm_interrupts(), writer_lock(db, SETTINGS.lock_timeout):
-        from prefect.exceptions import TerminationSignal  # what Prefect's SIGTERM handler raises while a flow runs
+    try:
+        with _command_errors(db), _sigterm_interrupts(), writer_lock(db, SETTINGS.lock_timeout):
+            from prefect.exceptions import TerminationSignal  # what Prefect's SIGTERM handler raises in a flow
 
-        try:
-            yield
-        except (KeyboardInterrupt, TerminationSignal):
-            _mark_interrupted(db)
-            raise KeyboardInterrupt from None
+            try:
+                yield
+            except (KeyboardInterrupt, TerminationSignal):
+                _mark_interrupted(db)
+                raise KeyboardInterrupt from None
+    except KeyboardInterrupt:  # also while waiting for the lock
+        raise _interrupted(db) from None
+
+
+@contextlib.contextmanager
+def _command_errors(db: Path) -> Iterator[None]:
+    """End a command on the warehouse with its error on one line and the exit status EXIT_CODES gives."""
+    try:
+        yield
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), EXIT_BUSY) from None
+    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_os_failure(exc, db)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{db}: {first_line(exc)}") from None
 
 
 @contextlib.contextmanager
@@ -226,26 +245,15 @@ def _interrupted(db: Path) -> typer.Exit:
 
 def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool) -> None:
     _check_inputs(sources, replay)
-    try:
-        with _writing_run(db):
-            from flows.pipeline import ingest_flow, pipeline_flow
+    with _writing_run(db):
+        from flows.pipeline import ingest_flow, pipeline_flow
 
-            flow = pipeline_flow if build else ingest_flow
-            if _interactive():
-                with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
-                    report = asyncio.run(flow(sources, db, replay, refresh))
-            else:
+        flow = pipeline_flow if build else ingest_flow
+        if _interactive():
+            with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
                 report = asyncio.run(flow(sources, db, replay, refresh))
-    except KeyboardInterrupt:
-        raise _interrupted(db) from None
-    except WarehouseBusy as exc:
-        raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError) as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(_os_failure(exc, db)) from None
-    except duckdb.Error as exc:
-        raise _fail(f"{db}: {first_line(exc)}") from None
+        else:
+            report = asyncio.run(flow(sources, db, replay, refresh))
     if not STATE["quiet"]:
         _print_ingest(report)
         if build:
@@ -272,21 +280,10 @@ def ingest(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db
 @app.command()
 def build(db: DbOption = SETTINGS.db) -> None:
     """Build the dbt project (seeds, models, tests) on the warehouse."""
-    try:
-        with _writing_run(db):
-            from flows.pipeline import build_flow
+    with _writing_run(db):
+        from flows.pipeline import build_flow
 
-            outcome = build_flow(db)
-    except KeyboardInterrupt:
-        raise _interrupted(db) from None
-    except WarehouseBusy as exc:
-        raise _fail(str(exc), EXIT_BUSY) from None
-    except (DbtBuildError, WarehouseError) as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(_os_failure(exc, db)) from None
-    except duckdb.Error as exc:
-        raise _fail(f"{db}: {first_line(exc)}") from None
+        outcome = build_flow(db)
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
     _print_marts(db)
 
@@ -295,22 +292,11 @@ def build(db: DbOption = SETTINGS.db) -> None:
 def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db) -> None:
     """Re-extract every archived article page with the current extractors (no network), then rebuild."""
     _check_inputs(sources, None)
-    try:
-        with _writing_run(db):
-            from flows.pipeline import build_flow, reparse_flow
+    with _writing_run(db):
+        from flows.pipeline import build_flow, reparse_flow
 
-            report = asyncio.run(reparse_flow(sources, db))
-            build_flow(db)
-    except KeyboardInterrupt:
-        raise _interrupted(db) from None
-    except WarehouseBusy as exc:
-        raise _fail(str(exc), EXIT_BUSY) from None
-    except (SourcesFileError, WarehouseError, DbtBuildError) as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(_os_failure(exc, db)) from None
-    except duckdb.Error as exc:
-        raise _fail(f"{db}: {first_line(exc)}") from None
+        report = asyncio.run(reparse_flow(sources, db))
+        build_flow(db)
     _print_ingest(report)
     _print_marts(db)
 
@@ -322,17 +308,8 @@ def migrate(db: DbOption = SETTINGS.db) -> None:
 
     if not db.exists():  # migrating a mistyped path must not create an empty warehouse there
         raise _fail(f"{db}: no warehouse here (a new one needs no migration: `stadtradar run` makes it)")
-    try:
-        with writer_lock(db, SETTINGS.lock_timeout), connect(db) as con:
-            version = recorded_version(con)
-    except WarehouseBusy as exc:
-        raise _fail(str(exc), EXIT_BUSY) from None
-    except WarehouseError as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(_os_failure(exc, db)) from None
-    except duckdb.Error as exc:
-        raise _fail(f"{db}: {first_line(exc)}") from None
+    with _command_errors(db), writer_lock(db, SETTINGS.lock_timeout), connect(db) as con:
+        version = recorded_version(con)
     out.print(escape(f"{db}: schema version {version} of {latest()}"), highlight=False, soft_wrap=True)
 
 
