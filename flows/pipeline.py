@@ -61,18 +61,14 @@ async def ingest_flow(
     with recorded_run(db, _run_id(), "ingest") as ledger:
         with connect(db) as con:
             known = ingest.begin_ingest(con, sources)
-        run = ingest.IngestRun(db, ledger.run_id, settings, refresh)
         transport = ReplayTransport.from_folder(replay) if replay else None
-        try:
+        with ingest.IngestRun(db, ledger.run_id, settings, refresh) as run:
             async with Fetcher(settings, transport) as fetcher:
                 # quote(...): the run's shared objects go to the tasks as they are, not inspected for futures
                 reports = await asyncio.gather(*(
                     ingest_source_task(quote(run), s, quote(fetcher), quote(known[s.id]), return_state=False)
                     for s in sources))
-        finally:
-            run.close()
-        report = ingest.finish_ingest(ledger.run_id, list(reports))
-        ledger.finish("ok" if report.ok else "partial", report.summary())
+        report = ingest.finish_ingest(ledger, list(reports))
     _log(report)
     await acreate_markdown_artifact(markdown=ingest_markdown(report), key="stadtradar-ingest",
                                    description="Per-source counts and failures of this ingest run")
@@ -84,13 +80,9 @@ async def reparse_flow(sources_file: Path, db: Path) -> IngestReport:
     """Re-extract every archived article page with the current extractors; no network."""
     sources = load_sources(sources_file)
     with recorded_run(db, _run_id(), "reparse") as ledger:
-        run = ingest.IngestRun(db, ledger.run_id, Settings(), refresh=True)
-        try:
+        with ingest.IngestRun(db, ledger.run_id, Settings(), refresh=True) as run:
             reports = [await reparse_source_task(quote(run), s, return_state=False) for s in sources]
-        finally:
-            run.close()
-        report = ingest.finish_ingest(ledger.run_id, reports)
-        ledger.finish("ok" if report.ok else "partial", report.summary())
+        report = ingest.finish_ingest(ledger, reports)
     return report
 
 

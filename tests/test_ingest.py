@@ -52,15 +52,11 @@ def run_sources(db: Path, sources: list[Source], settings: Settings, run_id: str
         with recorded_run(db, run_id, "ingest") as ledger:
             with connect(db) as con:
                 known = ingest.begin_ingest(con, sources)
-            run = ingest.IngestRun(db, run_id, settings, workers=workers)
-            try:
+            with ingest.IngestRun(db, run_id, settings, workers=workers) as run:
                 async with Fetcher(settings) as fetcher:
                     reports = await asyncio.gather(*(ingest.ingest_source(run, s, fetcher, known[s.id])
                                                      for s in sources))
-            finally:
-                run.close()
-            report = ingest.finish_ingest(run_id, list(reports))
-            ledger.finish("ok" if report.ok else "partial", report.summary())
+            ingest.finish_ingest(ledger, list(reports))
             return list(reports)
 
     return asyncio.run(asyncio.wait_for(go(), timeout=120))
@@ -118,12 +114,9 @@ def test_reparse_reads_the_archive_again_without_the_network(local_site, fast_se
 
     async def reparse() -> SourceReport:
         with recorded_run(db, "run-2", "reparse") as ledger:
-            run = ingest.IngestRun(db, "run-2", settings, refresh=True, workers=workers)
-            try:
+            with ingest.IngestRun(db, "run-2", settings, refresh=True, workers=workers) as run:
                 report = await ingest.reparse_source(run, source)
-            finally:
-                run.close()
-            ledger.finish("ok")
+            ingest.finish_ingest(ledger, [report])
             return report
 
     report = asyncio.run(asyncio.wait_for(reparse(), timeout=120))

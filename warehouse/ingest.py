@@ -23,6 +23,7 @@ from scrapers.workers import ExtractionWorkers
 from warehouse import health, load
 from warehouse.db import connect
 from warehouse.reports import IngestReport, SourceReport
+from warehouse.runs import RecordedRun
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,6 +81,12 @@ class IngestRun:
     def close(self) -> None:
         if self._owns_workers:
             self.workers.close()
+
+    def __enter__(self) -> IngestRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def begin_ingest(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> dict[str, dict[str, KnownPage]]:
@@ -151,9 +158,12 @@ async def reparse_source(run: IngestRun, source: Source) -> SourceReport:
     return report
 
 
-def finish_ingest(run_id: str, reports: list[SourceReport]) -> IngestReport:
-    """The run's report from its sources' reports."""
-    return IngestReport(run_id, reports, sum(r.fetched + r.listings_fetched for r in reports))
+def finish_ingest(ledger: RecordedRun, reports: list[SourceReport]) -> IngestReport:
+    """The run's report from its sources' reports, closed in the ledger as `ok`, or `partial` when a page or a
+    source failed."""
+    report = IngestReport(ledger.run_id, reports, sum(r.fetched + r.listings_fetched for r in reports))
+    ledger.finish("ok" if report.ok else "partial", report.summary())
+    return report
 
 
 async def fetch_batch(run: IngestRun, source: Source, fetcher: Fetcher, links: list[DiscoveredLink],
