@@ -11,7 +11,6 @@ Prints a markdown table for benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from benchmarks.corpus import Corpus  # noqa: E402
+from benchmarks.run_bench import article_pages, measure_reference  # noqa: E402
 
 # (label, module, function) of each step process_page calls, in its order.
 STEPS = [
@@ -65,39 +65,26 @@ def main(argv: list[str] | None = None) -> int:
 
     import importlib
 
-    import trafilatura
-
     from scrapers import process
     from scrapers.config import load_sources
-    from scrapers.records import FetchedPage
 
     with tempfile.TemporaryDirectory(prefix="stadtradar-profile-") as scratch:
         corpus = Corpus(args.pages, ["http://127.0.0.1:9"], seed=args.seed)
         routes = corpus.write(Path(scratch) / "site")
         sources_file = Path(scratch) / "sources.yml"
         sources_file.write_text(corpus.sources_yaml(), encoding="utf-8")
-        source = load_sources(sources_file)[0]
-        pages = []
-        for a in corpus.all_articles():
-            text = routes[a.site][a.path][1].read_text(encoding="utf-8")
-            url = corpus.url(a)
-            pages.append((FetchedPage(source.id, url, url, 200, "text/html; charset=utf-8", text,
-                                      dt.datetime(2026, 1, 1)), a.published))
+        pages = article_pages(corpus, routes, load_sources(sources_file))
 
-    process.process_page(pages[0][0], source, pages[0][1])  # gazetteer and catalogue load once per process
+    process.process_page(*pages[0])  # gazetteer and catalogue load once per process
     spent: dict[str, float] = defaultdict(float)
     for label, module_name, name in STEPS:
         module = importlib.import_module(module_name)
         setattr(module, name, timed(spent, label, getattr(module, name)))
     started = time.process_time()
-    for page, hint in pages:
+    for page, source, hint in pages:
         process.process_page(page, source, hint)
     total = time.process_time() - started
-    trafilatura.bare_extraction(pages[0][0].text, url=pages[0][0].final_url, with_metadata=True)
-    started = time.process_time()
-    for page, _hint in pages:
-        trafilatura.bare_extraction(page.text, url=page.final_url, with_metadata=True)
-    reference = time.process_time() - started
+    reference = measure_reference([page for page, _source, _hint in pages])["cpu_s"]
 
     n = len(pages)
     print(f"{n} pages of the benchmark corpus (seed {args.seed}), CPU ms per page\n")

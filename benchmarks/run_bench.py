@@ -48,9 +48,9 @@ STEPS = ("fetch", "archive", "extract", "load")  # the per-source step timings i
 
 
 # ---------------------------------------------------------------------------------------------- measuring
-def measure_limit(corpus: Corpus, routes: dict, sources: list, sample: int) -> dict:
-    """process_page over (a spread sample of) the article pages in this process: the single-core ceiling."""
-    from scrapers.process import process_page
+def article_pages(corpus: Corpus, routes: dict, sources: list, sample: int = 0) -> list[tuple]:
+    """(fetched page, its source, the feed's date hint) of (a spread sample of) the corpus's article pages, as
+    the pipeline hands them to process_page."""
     from scrapers.records import FetchedPage
 
     articles = corpus.all_articles()
@@ -64,6 +64,14 @@ def measure_limit(corpus: Corpus, routes: dict, sources: list, sample: int) -> d
         url = corpus.url(a)
         pages.append((FetchedPage(site.source_id, url, url, 200, "text/html; charset=utf-8", text,
                                   dt.datetime(2026, 1, 1)), by_id[site.source_id], a.published))
+    return pages
+
+
+def measure_limit(corpus: Corpus, routes: dict, sources: list, sample: int) -> dict:
+    """process_page over (a spread sample of) the article pages in this process: the single-core ceiling."""
+    from scrapers.process import process_page
+
+    pages = article_pages(corpus, routes, sources, sample)
     process_page(*pages[0])  # gazetteer and catalogue load once per process; not per-article cost
     found = dated = 0
     started, cpu = time.perf_counter(), time.process_time()
