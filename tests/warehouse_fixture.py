@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from scrapers.config import PROJECT_ROOT
+from warehouse.archive import archive_folder
 
 SNAPSHOT = PROJECT_ROOT / "tests" / "snapshot"
 STADTRADAR = Path(sys.executable).with_name("stadtradar")
@@ -45,19 +46,15 @@ def stadtradar(*args: str, home: Path, timeout: float = 600) -> subprocess.Compl
 
 def copy_warehouse(db: Path, to: Path) -> Path:
     """Copy the warehouse file db to the file `to` with whatever belongs to it: a leftover write-ahead log and
-    the page archive beside it (warehouse/archive.py: `<folder>/archive/<name>/` for `<folder>/<name>.duckdb`;
-    a bare `<folder>/archive/` is copied whole). Returns `to`."""
+    its page archive (warehouse.archive.archive_folder). Returns `to`."""
     db, to = Path(db), Path(to)
     to.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(db, to)
     wal = db.with_name(db.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, to.with_name(to.name + ".wal"))
-    archive = db.parent / "archive"
-    if (archive / db.stem).is_dir():
-        shutil.copytree(archive / db.stem, to.parent / "archive" / to.stem, dirs_exist_ok=True)
-    elif archive.is_dir():
-        shutil.copytree(archive, to.parent / "archive", dirs_exist_ok=True)
+    if archive_folder(db).is_dir():
+        shutil.copytree(archive_folder(db), archive_folder(to), dirs_exist_ok=True)
     return to
 
 

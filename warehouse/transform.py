@@ -66,7 +66,7 @@ def up_to_date(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
 
 def record_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
     """Remember a successful build's fingerprint, so a run that changes nothing skips the next build."""
-    from warehouse.load import now
+    from warehouse.load import now  # here, not at the top: load imports the extraction stack the CLI's start skips
 
     con.execute("insert into ops.builds values (?, ?)", [now(), fingerprint])
 
