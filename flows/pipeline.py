@@ -26,7 +26,7 @@ from warehouse.db import connect, publish
 from warehouse.lock import writer_lock
 from warehouse.reports import IngestReport, SourceReport, ingest_markdown
 from warehouse.runs import recorded_run
-from warehouse.transform import DbtOutcome, build_fingerprint, record_build, run_dbt, up_to_date
+from warehouse.transform import DbtOutcome, build_fingerprint, build_warehouse, record_build, up_to_date
 
 
 def _run_id() -> str:
@@ -48,7 +48,7 @@ async def reparse_source_task(run: ingest.IngestRun, source: Source) -> SourceRe
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def dbt_build_task(db: Path) -> DbtOutcome:
-    return run_dbt(db, "build")
+    return build_warehouse(db)
 
 
 @flow(name="ingest")

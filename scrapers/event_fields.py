@@ -49,7 +49,33 @@ def _names_an_event(word: str) -> bool:
 def event_words(text: str) -> list[re.Match[str]]:
     """The event words in `text`, without weekdays, other "-tag" compounds and compounds such as
     "Kongresszentrum" that name no event."""
-    return [w for w in _EVENT_WORDS.finditer(text) if _names_an_event(w.group(0))]
+    return [w for w in _event_word_matches(text) if _names_an_event(w.group(0))]
+
+
+_WORD_OR_HYPHEN = re.compile(r"[\w-]")
+
+
+def _event_word_matches(text: str) -> list[re.Match[str]]:
+    """What _EVENT_WORDS.finditer(text) finds, tried only in the words around a stem.
+
+    The pattern's open compound prefix makes the regex engine try every alternative at every offset of every
+    word: most of a page's event-matching time. Every match contains a stem and starts at most a run of word
+    characters and hyphens before it, so the same starts, in the same order, are tried there only.
+    """
+    found: list[re.Match[str]] = []
+    end = 0  # finditer's matches do not overlap: none starts before the last one ended
+    for at in stem_positions(text):
+        if at < end:
+            continue
+        start = at
+        while start > end and _WORD_OR_HYPHEN.match(text, start - 1):
+            start -= 1
+        for begin in range(start, at + 1):
+            if (word := _EVENT_WORDS.match(text, begin)) is not None:
+                found.append(word)
+                end = word.end()
+                break
+    return found
 
 
 def page_event_name(title: str) -> str | None:

@@ -624,3 +624,18 @@ def test_a_headline_is_not_a_name_but_a_named_head_before_its_colon_is():
                       "Vom 15. bis 17. Oktober 2024 trifft sich die Verwaltungsdigitalisierung wieder in Berlin.",
                       dt.date(2024, 9, 1))
     assert e.name == "Digital Country Convention"
+
+
+def test_event_words_tried_only_around_stems_find_what_the_whole_pattern_finds():
+    texts = [
+        "Fest-Konferenz und Tag der offenen Tür im Rathaus, danach ein Kick-off-Workshop.",
+        "Die Smart-City-Konferenz am Montag; am Samstagvormittag der Netzwerktag 2025.",
+        "Konferenzabend-Fest, 9Tagung, _Messe, Laboabend, Weihnachtsmarkt-Führung(s) und Vortragen ohne Vortrag.",
+        "Das Zukunftsforum-Festival beginnt mit einem Empfang; die Feiern enden mit einer Feier im Festsaal.",
+        "", "Keine Veranstaltung", "KONFERENZ konferenz Konferenz-Konferenz",
+    ]
+    for text in texts:
+        for start in range(0, len(text), 7):  # cut anywhere: a stem at the edge of the text
+            piece = text[start:]
+            assert [m.span() for m in event_fields._event_word_matches(piece)] == \
+                [m.span() for m in event_fields._EVENT_WORDS.finditer(piece)], piece

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,30 @@ def test_a_finished_run_keeps_its_status_and_counts(tmp_path):
     with recorded_run(db, "r", "ingest") as ledger:
         ledger.finish("partial", {"articles_new": 4, "errors": 1})
     assert rows(db, "select status, articles_new, errors from ops.runs") == [("partial", 4, 1)]
+
+
+def test_a_reader_gets_the_warehouse_between_the_writes_of_a_long_run(tmp_path, monkeypatch):
+    """A run keeps the file open across its writes, but lets a reader (`status`, `query`, a BI tool: another
+    process, DuckDB allows one writer or several readers) in every HOLD_SECONDS, however busy it is. Without
+    the pause after each release, the writer reopens at once and the reader, which polls, misses its 2 s."""
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    monkeypatch.setattr(ingest.IngestRun, "HOLD_SECONDS", 0.3)
+    opened = tmp_path / "reader-opened"
+    reader = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from pathlib import Path; from warehouse.db import connect\n"
+        f"connect(Path({str(db)!r}), read_only=True, wait=2).close(); Path({str(opened)!r}).touch()")],
+        cwd=Path(__file__).resolve().parents[1])
+
+    async def write_without_pause() -> int:
+        writes = 0
+        with ingest.IngestRun(db, "busy", Settings(), workers=ExtractionWorkers(1, 60)) as run:
+            deadline = asyncio.get_running_loop().time() + 30
+            while reader.poll() is None and asyncio.get_running_loop().time() < deadline:
+                await run.write(lambda con: con.execute("select 1").fetchall())
+                writes += 1
+        return writes
+
+    writes = asyncio.run(write_without_pause())
+    assert reader.wait(timeout=30) == 0 and opened.exists()
+    assert writes > 1  # the run was writing while the reader waited for its turn

@@ -1,11 +1,14 @@
 """dbt runs: a failing test is named in the error, and a broken project fails loudly."""
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
+from tests.warehouse_fixture import demo_warehouse, demo_warehouse_copy  # noqa: F401 - fixtures used by name
 from warehouse.db import connect
-from warehouse.transform import DbtBuildError, run_dbt, summarise
+from warehouse.transform import DbtBuildError, build_warehouse, dbt_target_folder, run_dbt, summarise
 
 pytestmark = pytest.mark.e2e  # builds dbt or runs the pipeline: `make test` runs it, `make test-fast` skips it
 
@@ -38,3 +41,17 @@ def test_a_build_out_of_memory_says_which_setting_to_raise(tmp_path, monkeypatch
     with pytest.raises(DbtBuildError) as caught:
         run_dbt(db, "build")
     assert "Out of Memory" in str(caught.value) and "STADTRADAR_DBT_MEMORY_LIMIT" in str(caught.value)
+
+
+def test_the_pipeline_build_leaves_unit_tests_to_the_test_suite_which_runs_them(demo_warehouse_copy):  # noqa: F811
+    db = demo_warehouse_copy
+    built = build_warehouse(db)
+    results = json.loads((dbt_target_folder(db) / "run_results.json").read_text())["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert "model" in kinds and "test" in kinds and "unit_test" not in kinds and built.tests > 0
+
+    # The same warehouse's target folder is reused: dbt keeps its parsed project there between builds.
+    assert (dbt_target_folder(db) / "partial_parse.msgpack").exists()
+    unit = run_dbt(db, "test", ["--resource-type", "unit_test"])  # raises naming any unit test that fails
+    results = json.loads((dbt_target_folder(db) / "run_results.json").read_text())["results"]
+    assert unit.tests == len(results) >= 10 and {r["unique_id"].split(".")[0] for r in results} == {"unit_test"}

@@ -12,6 +12,8 @@ import duckdb
 # A value of a DuckDB configuration option, as duckdb.connect takes them.
 ConfigValue: TypeAlias = str | bool | int | float | list[str]
 
+OPEN_RETRY_SECONDS = 0.2  # how often an open that found the file locked tries again
+
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used; the message names the file."""
@@ -21,8 +23,9 @@ def connect(path: Path, read_only: bool = False, wait: float = 30.0) -> duckdb.D
     """Open the warehouse; a writable connection creates the file if needed and applies the schema migrations
     it lacks (warehouse/migrations), a read-only one refuses a file of another schema version.
 
-    DuckDB lets one process write or several read, never both; a run opens the file only for each
-    load's commit, so a conflicting open is retried for up to `wait` seconds before it is an error.
+    DuckDB lets one process write or several read, never both; a run holds the file for a few seconds at a
+    time (warehouse/ingest.py, IngestRun), so a conflicting open is retried for up to `wait` seconds before it
+    is an error.
 
     No connection lets DuckDB's checkpoint merge row groups (see _settings).
     """
@@ -163,7 +166,7 @@ def _open(path: Path, read_only: bool, wait: float,
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 mode = "read-only" if read_only else "for writing"
                 raise WarehouseError(f"{path}: cannot open {mode}: {exc}") from None
-            time.sleep(0.2)
+            time.sleep(OPEN_RETRY_SECONDS)
         except duckdb.Error as exc:
             raise WarehouseError(f"{path}: cannot open: {exc}") from None
 
