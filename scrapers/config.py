@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -114,7 +115,7 @@ class Source(BaseModel):
             raise ValueError("needs at least one of feeds, sitemaps or listings")
         return self
 
-    @property
+    @cached_property  # asked for every link a discovery finds
     def hosts(self) -> frozenset[str]:
         """Hosts (with their port, when not the scheme's default) this source is declared on; fetching
         elsewhere is refused: another port of a declared host is another server."""

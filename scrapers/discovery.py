@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_tz
 
 import feedparser
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, SoupStrainer
 from lxml import etree
 
 from scrapers.dates import FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR, is_plausible
@@ -198,7 +198,9 @@ def parse_listing(
     html: str, url: str, link_selector: str | None = None, next_selector: str | None = None
 ) -> tuple[list[DiscoveredLink], str | None]:
     """Links on an HTML listing page (all anchors, or those the selector picks) and the next page's URL."""
-    soup = BeautifulSoup(html, "lxml")
+    # Without selectors only the links matter: bs4 then builds them alone, not the whole page's tree.
+    only_links = None if link_selector or next_selector else SoupStrainer(["a", "link"])
+    soup = BeautifulSoup(html, "lxml", parse_only=only_links)
     anchors = soup.select(link_selector) if link_selector else soup.find_all("a", href=True)
     links: list[DiscoveredLink] = []
     seen: set[str] = set()
