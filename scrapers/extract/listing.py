@@ -19,6 +19,7 @@ _NOT_LISTED = frozenset(["related", "comment", "comments", "kommentare"])
 _MAX_CARD_TEXT = 1200
 _ARTICLE_BLOCK = 800  # characters of paragraphs under one parent: more than any teaser list has
 _EPOCH = dt.date(2000, 1, 1)
+_DIGIT = re.compile(r"\d")  # as find_dates asks before it reads a date
 
 
 def _single_target(el: Element) -> int:
@@ -43,16 +44,17 @@ def _single_target(el: Element) -> int:
 
 def _is_card(el: Element) -> bool:
     linked = _single_target(el)
-    if not linked:
+    if not linked or any(True for _ in el.iter("h1")):
         return False
+    marked = el.tag == "article" or any(True for _ in el.iter(*HEADINGS)) or any(True for _ in el.iter("time"))
+    if not marked and not _DIGIT.search("".join(el.itertext())):
+        return False  # no date can be read without a digit: most menu items end here, before text_of
     text = text_of(el)
-    if len(text) >= _MAX_CARD_TEXT or any(True for _ in el.iter("h1")):
+    if len(text) >= _MAX_CARD_TEXT:
         return False
     if len(text) > 400 and linked < 0.15 * len(text):
         return False  # running text with one link in it ("back to the overview") is no teaser
-    if el.tag == "article" or any(True for _ in el.iter(*HEADINGS)) or any(True for _ in el.iter("time")):
-        return True
-    return bool(find_dates(text, _EPOCH))
+    return marked or bool(find_dates(text, _EPOCH))
 
 
 def _walk(el: Element, cards: list[Element], own: list[int], in_link: bool = False) -> None:
