@@ -63,6 +63,7 @@ async def ingest_flow(
             known = ingest.begin_ingest(con, sources)
         transport = ReplayTransport.from_folder(replay) if replay else None
         with ingest.IngestRun(db, ledger.run_id, settings, refresh) as run:
+            run.expect_pages(known)
             async with Fetcher(settings, transport) as fetcher:
                 # quote(...): the run's shared objects go to the tasks as they are, not inspected for futures
                 reports = await asyncio.gather(*(

@@ -325,6 +325,20 @@ def _owners(role_rx: re.Pattern[str], names: dict[str, list[str]]) -> set[str]:
     return {pid for pid, spellings in names.items() if any(role_rx.search(s) for s in spellings)}
 
 
+_owners_in_catalogue: dict[int, tuple[Catalogue, list[set[str]]]] = {}
+
+
+def _catalogue_owners(cat: Catalogue) -> list[set[str]]:
+    """_owners among the catalogue's programmes for each entry of _ROLE_CUES: the same for every article, so
+    worked out once per catalogue (a few thousand regex searches, the most of an article's participations)."""
+    cached = _owners_in_catalogue.get(id(cat))
+    if cached is None or cached[0] is not cat:
+        names = {p.programme_id: [p.name, *p.aliases] for p in cat.programmes}
+        cached = (cat, [_owners(rx, names) for _role, rx in _ROLE_CUES])
+        _owners_in_catalogue[id(cat)] = cached
+    return cached[1]
+
+
 # Over the C901 bound: builds the shared token spans, then ties roles to cities.
 def find_participations(text: str, cities: list[CityMention], programmes: list[ProgrammeMention],  # noqa: C901
                         catalogue: Catalogue | None = None) -> list[Participation]:
@@ -347,11 +361,10 @@ def find_participations(text: str, cities: list[CityMention], programmes: list[P
     if not programmes and not cues:
         return []
     listed = {p.programme_id: p for p in programmes}
-    # Spellings of every programme a role may go to: the article's, and every catalogue programme.
-    names = {p.programme_id: _programme_spellings(p, cat) for p in programmes}
-    for known in cat.programmes:
-        names.setdefault(known.programme_id, [known.name, *known.aliases])
-    restricted = {role: owners for role, rx in _ROLE_CUES if (owners := _owners(rx, names))}
+    # Programmes a role may go to: every catalogue programme, and the article's programmes found outside it.
+    discovered = {p.programme_id: _programme_spellings(p, cat) for p in programmes if p.programme_id not in cat.by_id}
+    restricted = {role: owners for (role, rx), known in zip(_ROLE_CUES, _catalogue_owners(cat), strict=True)
+                  if (owners := known | _owners(rx, discovered))}
 
     prog_spans = [(s, e, pid) for pid, s, e in _catalogue_matches(text, cat)]
     for p in programmes:
@@ -401,7 +414,7 @@ def find_participations(text: str, cities: list[CityMention], programmes: list[P
             holders = _holders(toks, groups, q)
             if not holders:
                 continue
-            programme = _programme_of(toks, q, listed, restricted.get(tok.text), names)
+            programme = _programme_of(toks, q, listed, restricted.get(tok.text))
             if programme is None:
                 continue
             for city_id in holders:
@@ -668,8 +681,8 @@ def _holders(toks: list[_Tok], groups: dict[int, tuple[int, int]], q: int) -> li
     return list(dict.fromkeys(ref for k in nearest.pop() if (ref := toks[k].ref)))
 
 
-def _programme_of(toks: list[_Tok], q: int, listed: dict[str, ProgrammeMention], owners: set[str] | None,
-                  names: dict[str, list[str]]) -> str | None:
+def _programme_of(toks: list[_Tok], q: int, listed: dict[str, ProgrammeMention], owners: set[str] | None
+                  ) -> str | None:
     """The programme the role word at token q is about: the one it is part of the name of; else the nearest
     one of the sentence (within _PROGRAMME_WINDOW tokens); else the article's only one. A role some programme
     is named for goes to those only."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import date
 from multiprocessing import get_context
@@ -35,6 +36,16 @@ class ExtractionWorkers:
             # forkserver, not fork: this process runs threads (Prefect), which a fork would copy mid-flight.
             self._pool = ProcessPool(self.size, initializer=warm_up, context=get_context("forkserver"))
         return self._pool
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker processes have been started."""
+        return self._pool is not None and self._pool.active
+
+    def start_now(self) -> None:
+        """Spawn the workers (and run their warm_up) now rather than at the first page: pebble starts its
+        processes with the first task it is given, so it gets an empty one."""
+        self.start().schedule(os.getpid)
 
     async def extract(self, pages: list[FetchedPage], source: Source, hints: dict[str, DiscoveredLink]
                       ) -> list[Extraction]:

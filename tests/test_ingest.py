@@ -3,6 +3,7 @@ ledger closes every run, and a failing source leaves the others alone."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from prefect.exceptions import TerminationSignal
 
 from scrapers.config import Settings, Source
+from scrapers.crawl import KnownPage
 from scrapers.fetch import Fetcher
 from scrapers.workers import ExtractionWorkers
 from tests.conftest import Reply, make_source
@@ -193,3 +195,14 @@ def test_a_reader_gets_the_warehouse_between_the_writes_of_a_long_run(tmp_path, 
     writes = asyncio.run(write_without_pause())
     assert reader.wait(timeout=30) == 0 and opened.exists()
     assert writes > 1  # the run was writing while the reader waited for its turn
+
+
+def test_workers_start_before_discovery_only_when_a_source_was_never_crawled(tmp_path):
+    db = tmp_path / "w.duckdb"
+    crawled = {"https://127.0.0.2/1": KnownPage("https://127.0.0.2/1", dt.datetime(2026, 1, 1))}
+    with ingest.IngestRun(db, "known-only", Settings(workers=1)) as run:
+        run.expect_pages({"a": crawled})
+        assert not run.workers.running  # a run over known sources may find nothing: no worker yet
+    with ingest.IngestRun(db, "new-source", Settings(workers=1)) as run:
+        run.expect_pages({"a": crawled, "b": {}})
+        assert run.workers.running

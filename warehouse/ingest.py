@@ -105,6 +105,14 @@ class IngestRun:
             self._closed_at = time.monotonic()
             con.close()
 
+    def expect_pages(self, known: dict[str, dict[str, KnownPage]]) -> None:
+        """Start the extraction workers now, before discovery, when some source has never been crawled: its
+        pages will need them, and their start (loading the gazetteer, over a second of CPU each) then runs
+        beside discovery instead of after it. A run over known sources starts them only for a page to extract,
+        so one that finds nothing new starts none."""
+        if any(not pages for pages in known.values()):
+            self.workers.start_now()
+
     def close(self) -> None:
         self._release()
         if self._owns_workers:
