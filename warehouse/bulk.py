@@ -15,12 +15,14 @@ import duckdb
 # thousands of rows in tens of milliseconds, with DuckDB doing the type conversion.
 
 
-def _max_object_bytes() -> int:
-    # read_json allocates buffers of twice this size per read, so it follows the body cap (escaping at
-    # most doubles a body) instead of a generous constant.
-    from scrapers.config import Settings
+# read_json allocates a buffer of maximum_object_size per thread for every read, and a connection's buffer pool
+# keeps such memory while it stays open: sized by the longest row actually written (with room to spare), not by
+# the largest page a fetch may bring, an insert of 50 articles takes a few MB instead of 2 x 32 MB.
+_MIN_OBJECT_BYTES = 1 << 20
 
-    return max(4 * 1024 * 1024, 2 * Settings().max_body_bytes + 65536)
+
+def _object_bytes(longest_line: int) -> int:
+    return max(_MIN_OBJECT_BYTES, 2 * longest_line + 1024)
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -56,13 +58,16 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Seque
     struct = ", ".join(f"{json.dumps(name)}: '{'VARCHAR' if kind == 'BLOB' else kind}'" for name, kind in columns)
     handle, path = tempfile.mkstemp(prefix="stadtradar-bulk-", suffix=".jsonl")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        longest = 0
+        with os.fdopen(handle, "wb") as out:
             for row in rows:
                 if len(row) != len(columns):
                     raise ValueError(f"{table}: row has {len(row)} values, the table {len(columns)} columns")
-                out.write(json.dumps({name: _encode(v) for (name, _), v in zip(columns, row, strict=True)},
-                                     ensure_ascii=False))
-                out.write("\n")
+                line = json.dumps({name: _encode(v) for (name, _), v in zip(columns, row, strict=True)},
+                                  ensure_ascii=False).encode("utf-8")
+                longest = max(longest, len(line))
+                out.write(line)
+                out.write(b"\n")
         verb = "insert or replace into" if conflict == "replace" else "insert into"
         suffix = "" if conflict == "replace" else conflict
         names = ", ".join(f"from_base64({json.dumps(name)}) as {json.dumps(name)}" if kind == "BLOB"
@@ -73,7 +78,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Seque
             where = f"where not exists (select 1 from {table} t where {match})"
         con.execute(
             f"{verb} {table} select {names} from read_json(?, format = 'newline_delimited', "
-            f"columns = {{{struct}}}, maximum_object_size = {_max_object_bytes()}) j {where} {suffix}",
+            f"columns = {{{struct}}}, maximum_object_size = {_object_bytes(longest)}) j {where} {suffix}",
             [path],
         )
     finally:
