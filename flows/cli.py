@@ -283,7 +283,7 @@ def build(db: DbOption = SETTINGS.db) -> None:
     with _writing_run(db):
         from flows.pipeline import build_flow
 
-        outcome = build_flow(db)
+        outcome = asyncio.run(build_flow(db))
     out.print(f"dbt build: {outcome.nodes} nodes, {outcome.tests} tests passed")
     _print_marts(db)
 
@@ -296,7 +296,7 @@ def reparse(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.d
         from flows.pipeline import build_flow, reparse_flow
 
         report = asyncio.run(reparse_flow(sources, db))
-        build_flow(db)
+        asyncio.run(build_flow(db))
     _print_ingest(report)
     _print_marts(db)
 

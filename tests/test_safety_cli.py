@@ -299,7 +299,7 @@ def stop(how: str) -> None:
 @pytest.mark.parametrize("command", ["build", "ingest"])
 def test_a_stopped_run_prints_one_line_is_marked_interrupted_and_exits_130(fake_pipeline, warehouse, tmp_path,
                                                                            command, how):
-    def build_flow(db: Path) -> None:
+    async def build_flow(db: Path) -> None:
         add_running_run(db, "r-stopped", "build")
         stop(how)
 
