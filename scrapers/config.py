@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -115,11 +115,11 @@ class Source(BaseModel):
             raise ValueError("needs at least one of feeds, sitemaps or listings")
         return self
 
-    @cached_property  # asked for every link a discovery finds
+    @property
     def hosts(self) -> frozenset[str]:
         """Hosts (with their port, when not the scheme's default) this source is declared on; fetching
         elsewhere is refused: another port of a declared host is another server."""
-        return frozenset(netloc_of(u) for u in [*self.feeds, *self.sitemaps, *self.listings])
+        return _hosts_of((*self.feeds, *self.sitemaps, *self.listings))
 
     def matches(self, url: str) -> bool:
         """Whether url may be an article of this source (declared host and url_pattern)."""
@@ -129,6 +129,11 @@ class Source(BaseModel):
         except ValueError:  # a port out of range
             return False
         return self.url_pattern is None or re.search(self.url_pattern, url) is not None
+
+
+@lru_cache(maxsize=1024)  # Source.hosts is asked for every link a discovery finds
+def _hosts_of(urls: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(netloc_of(u) for u in urls)
 
 
 class SourcesFileError(ValueError):

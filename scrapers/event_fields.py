@@ -62,6 +62,8 @@ def _event_word_matches(text: str) -> list[re.Match[str]]:
     word: most of a page's event-matching time. Every match contains a stem and starts at most a run of word
     characters and hyphens before it, so the same starts, in the same order, are tried there only.
     """
+    if len(text.lower()) != len(text):  # "İ" lower-cases to two characters: stem offsets would not fit the text
+        return list(_EVENT_WORDS.finditer(text))
     found: list[re.Match[str]] = []
     end = 0  # finditer's matches do not overlap: none starts before the last one ended
     for at in stem_positions(text):

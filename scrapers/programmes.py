@@ -325,18 +325,16 @@ def _owners(role_rx: re.Pattern[str], names: dict[str, list[str]]) -> set[str]:
     return {pid for pid, spellings in names.items() if any(role_rx.search(s) for s in spellings)}
 
 
-_owners_in_catalogue: dict[int, tuple[Catalogue, list[set[str]]]] = {}
+_owners_in_catalogue: list[tuple[Catalogue, list[set[str]]]] = []  # of the catalogue last asked about
 
 
 def _catalogue_owners(cat: Catalogue) -> list[set[str]]:
     """_owners among the catalogue's programmes for each entry of _ROLE_CUES: the same for every article, so
     worked out once per catalogue (a few thousand regex searches, the most of an article's participations)."""
-    cached = _owners_in_catalogue.get(id(cat))
-    if cached is None or cached[0] is not cat:
+    if not _owners_in_catalogue or _owners_in_catalogue[0][0] is not cat:
         names = {p.programme_id: [p.name, *p.aliases] for p in cat.programmes}
-        cached = (cat, [_owners(rx, names) for _role, rx in _ROLE_CUES])
-        _owners_in_catalogue[id(cat)] = cached
-    return cached[1]
+        _owners_in_catalogue[:] = [(cat, [_owners(rx, names) for _role, rx in _ROLE_CUES])]
+    return _owners_in_catalogue[0][1]
 
 
 # Over the C901 bound: builds the shared token spans, then ties roles to cities.

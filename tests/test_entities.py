@@ -633,6 +633,7 @@ def test_event_words_tried_only_around_stems_find_what_the_whole_pattern_finds()
         "Konferenzabend-Fest, 9Tagung, _Messe, Laboabend, Weihnachtsmarkt-Führung(s) und Vortragen ohne Vortrag.",
         "Das Zukunftsforum-Festival beginnt mit einem Empfang; die Feiern enden mit einer Feier im Festsaal.",
         "", "Keine Veranstaltung", "KONFERENZ konferenz Konferenz-Konferenz",
+        "İİİİİ Fest am Abend in İzmir, danach der Kongress",  # "İ" lower-cases to two characters
     ]
     for text in texts:
         for start in range(0, len(text), 7):  # cut anywhere: a stem at the edge of the text

@@ -206,3 +206,37 @@ def test_workers_start_before_discovery_only_when_a_source_was_never_crawled(tmp
     with ingest.IngestRun(db, "new-source", Settings(workers=1)) as run:
         run.expect_pages({"a": crawled, "b": {}})
         assert run.workers.running
+
+
+def test_an_idle_run_lets_the_warehouse_go_after_hold_seconds(tmp_path, monkeypatch):
+    """A run that wrote once and then only fetches (discovery, a slow site) must not keep readers out."""
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    monkeypatch.setattr(ingest.IngestRun, "HOLD_SECONDS", 0.3)
+
+    async def write_then_idle() -> int:
+        with ingest.IngestRun(db, "idle", Settings(), workers=ExtractionWorkers(1, 60)) as run:
+            await run.write(lambda con: con.execute("select 1").fetchall())
+            await asyncio.sleep(1.0)  # idle, as while fetching
+            reader = subprocess.run([sys.executable, "-c", (
+                "from pathlib import Path; from warehouse.db import connect\n"
+                f"connect(Path({str(db)!r}), read_only=True, wait=0.5).close()")],
+                cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+            return reader.returncode
+
+    assert asyncio.run(write_then_idle()) == 0
+
+
+def test_a_closed_run_takes_no_more_writes(tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+
+    async def write_after_close() -> None:
+        run = ingest.IngestRun(db, "closed", Settings(), workers=ExtractionWorkers(1, 60))
+        await run.write(lambda con: con.execute("select 1").fetchall())
+        run.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await run.write(lambda con: con.execute("select 1").fetchall())
+
+    asyncio.run(write_after_close())
+    connect(db, read_only=True, wait=0.5).close()  # nothing left open: the file is free

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -58,10 +59,10 @@ class IngestRun:
     """What every source of one run shares: the warehouse, written by one step at a time (DuckDB takes one
     writer), the extraction workers, and a bound on the batches in flight.
 
-    The warehouse stays open across consecutive writes for up to HOLD_SECONDS: every close checkpoints the file,
-    and opening it for each of a run's hundreds of steps cost a quarter of the command's CPU. It is then closed
-    and not reopened for READER_GAP_SECONDS, so that `stadtradar status`, `query` or a BI tool polling for the
-    file (DuckDB lets one process write or several read) gets its turn during a long run.
+    The warehouse stays open across writes for at most HOLD_SECONDS, busy or idle: every close checkpoints the
+    file, and opening it for each of a run's hundreds of steps cost a quarter of the command's CPU. It is then
+    closed and not reopened for READER_GAP_SECONDS, so that `stadtradar status`, `query` or a BI tool polling for
+    the file (DuckDB lets one process write or several read) gets its turn during a long run.
     """
 
     HOLD_SECONDS = 3.0
@@ -76,30 +77,57 @@ class IngestRun:
         # Batches in flight across all sources: one per worker being extracted plus one being fetched. Each
         # holds its pages several times over (bytes, text, pickled for a worker), so this bounds memory.
         self.in_flight = asyncio.Semaphore(settings.workers + 1)
+        # The connection is used from worker threads. A write cancelled by Ctrl-C leaves its thread running: the
+        # lock keeps the next write and close() off the connection until that thread is done with it.
+        self._on_connection = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opened_at = 0.0
         self._closed_at = float("-inf")
+        self._closed = False
+        self._release_timer: asyncio.TimerHandle | None = None
+        self._release_task: asyncio.Future[None] | None = None
 
     async def write(self, step: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T],
                     *args: P.args, **kwargs: P.kwargs) -> T:
         """Run step(connection, ...) on the warehouse in a thread, after the other sources' steps."""
         async with self._one_writer:
-            return await asyncio.to_thread(self._on_warehouse, lambda con: step(con, *args, **kwargs))
+            result = await asyncio.to_thread(self._on_warehouse, lambda con: step(con, *args, **kwargs))
+            if self._con is not None and self._release_timer is None:
+                # An idle run lets the file go as well: discovery or a slow fetch may keep it from writing.
+                self._release_timer = asyncio.get_running_loop().call_later(
+                    max(0.0, self._opened_at + self.HOLD_SECONDS - time.monotonic()), self._release_soon)
+            return result
+
+    def _release_soon(self) -> None:
+        self._release_timer = None
+        if self._con is not None:
+            self._release_task = asyncio.ensure_future(self._release_between_writes())
+
+    async def _release_between_writes(self) -> None:
+        async with self._one_writer:
+            await asyncio.to_thread(self._release)
 
     def _on_warehouse(self, call: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        if self._con is None:
-            time.sleep(max(0.0, self._closed_at + self.READER_GAP_SECONDS - time.monotonic()))
-            self._con, self._opened_at = connect(self.db), time.monotonic()
-        try:
-            return call(self._con)
-        except BaseException:
-            self._release()  # a step that failed midway leaves nothing half-done on a connection reused later
-            raise
-        finally:
-            if self._con is not None and time.monotonic() - self._opened_at >= self.HOLD_SECONDS:
-                self._release()
+        with self._on_connection:
+            if self._closed:
+                raise RuntimeError(f"{self.db}: the ingest run is closed; this write came after it")
+            if self._con is None:
+                time.sleep(max(0.0, self._closed_at + self.READER_GAP_SECONDS - time.monotonic()))
+                self._con, self._opened_at = connect(self.db), time.monotonic()
+            try:
+                return call(self._con)
+            except BaseException:
+                self._close_connection()  # a step that failed midway leaves nothing half-done for the next
+                raise
+            finally:
+                if self._con is not None and time.monotonic() - self._opened_at >= self.HOLD_SECONDS:
+                    self._close_connection()
 
     def _release(self) -> None:
+        with self._on_connection:
+            self._close_connection()
+
+    def _close_connection(self) -> None:
         if self._con is not None:
             con, self._con = self._con, None
             self._closed_at = time.monotonic()
@@ -114,7 +142,12 @@ class IngestRun:
             self.workers.start_now()
 
     def close(self) -> None:
-        self._release()
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+        with self._on_connection:  # waits for a write still running in its thread
+            self._closed = True
+            self._close_connection()
         if self._owns_workers:
             self.workers.close()
 
