@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["DateSpan", "TimeSpan", "find_dates", "find_times", "parse_date", "MONTHS", "FIRST_PLAUSIBLE_YEAR",
-           "LAST_PLAUSIBLE_YEAR", "is_plausible", "plausible"]
+__all__ = ["DateSpan", "TimeSpan", "find_dates", "find_times", "may_hold_date", "parse_date", "MONTHS",
+           "FIRST_PLAUSIBLE_YEAR", "LAST_PLAUSIBLE_YEAR", "is_plausible", "plausible"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,12 @@ _COMPILED = [(name, re.compile(pat, re.IGNORECASE)) for name, pat in _PATTERNS]
 _DIGIT = re.compile(r"\d")
 
 
+def may_hold_date(text: str) -> bool:
+    """False when `text` cannot hold a date find_dates reads: every written form has its day in digits, and most
+    lines (menu items, headings) have none. A cheap test for callers that would otherwise assemble the text."""
+    return bool(text) and _DIGIT.search(text) is not None
+
+
 def _month(token: str | None) -> int | None:
     if token is None:
         return None
@@ -200,7 +206,7 @@ def find_dates(text: str, reference: dt.date | None = None) -> list[DateSpan]:
     plausible window (history such as "9. November 1989") are not dates. Prose is no date field, so what
     it does not yield is skipped quietly; only an implausible `reference` is warned about.
     """
-    if not text or not _DIGIT.search(text):  # every written form has a day in digits; most lines have none
+    if not may_hold_date(text):
         return []
     if reference is not None and not is_plausible(reference):
         _ignore_reference(reference)

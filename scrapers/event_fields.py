@@ -62,11 +62,12 @@ def _event_word_matches(text: str) -> list[re.Match[str]]:
     word: most of a page's event-matching time. Every match contains a stem and starts at most a run of word
     characters and hyphens before it, so the same starts, in the same order, are tried there only.
     """
-    if len(text.lower()) != len(text):  # "İ" lower-cases to two characters: stem offsets would not fit the text
+    low = text.lower()
+    if len(low) != len(text):  # "İ" lower-cases to two characters: stem offsets would not fit the text
         return list(_EVENT_WORDS.finditer(text))
     found: list[re.Match[str]] = []
     end = 0  # finditer's matches do not overlap: none starts before the last one ended
-    for at in stem_positions(text):
+    for at in _stem_positions_in(low):
         if at < end:
             continue
         start = at
@@ -147,7 +148,10 @@ def first_event_word(text: str) -> re.Match[str] | None:
 
 def stem_positions(text: str) -> list[int]:
     """Sorted offsets of every event-word stem in `text` (str.find on the lower-cased text: fast on long texts)."""
-    low = text.lower()
+    return _stem_positions_in(text.lower())
+
+
+def _stem_positions_in(low: str) -> list[int]:
     out = []
     for stem in EVENT_STEMS:
         pos = low.find(stem)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from scrapers.dates import find_dates
+from scrapers.dates import find_dates, may_hold_date
 from scrapers.extract.markup import FURNITURE_TAGS, HEADINGS, Element, class_parts, text_content, text_of
 from scrapers.extract.metadata import PageMeta
 
@@ -19,7 +19,6 @@ _NOT_LISTED = frozenset(["related", "comment", "comments", "kommentare"])
 _MAX_CARD_TEXT = 1200
 _ARTICLE_BLOCK = 800  # characters of paragraphs under one parent: more than any teaser list has
 _EPOCH = dt.date(2000, 1, 1)
-_DIGIT = re.compile(r"\d")  # as find_dates asks before it reads a date
 
 
 def _single_target(el: Element) -> int:
@@ -47,7 +46,7 @@ def _is_card(el: Element) -> bool:
     if not linked or any(True for _ in el.iter("h1")):
         return False
     marked = el.tag == "article" or any(True for _ in el.iter(*HEADINGS)) or any(True for _ in el.iter("time"))
-    if not marked and not _DIGIT.search("".join(el.itertext())):
+    if not marked and not may_hold_date("".join(el.itertext())):
         return False  # no date can be read without a digit: most menu items end here, before text_of
     text = text_of(el)
     if len(text) >= _MAX_CARD_TEXT:
