@@ -22,8 +22,9 @@ from scrapers.crawl import KnownPage
 from scrapers.fetch import Fetcher
 from scrapers.replay import ReplayTransport
 from warehouse import ingest
-from warehouse.db import connect, publish
+from warehouse.db import connect
 from warehouse.lock import writer_lock
+from warehouse.publish import publish
 from warehouse.reports import IngestReport, SourceReport, ingest_markdown
 from warehouse.runs import recorded_run
 from warehouse.transform import DbtOutcome, build_fingerprint, build_warehouse, record_build, up_to_date

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import time
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -206,23 +205,6 @@ def _settings() -> dict[str, ConfigValue]:
     from scrapers.config import Settings
 
     return {"memory_limit": Settings().duckdb_memory_limit, "max_vacuum_tasks": 0}
-
-
-def publish(path: Path) -> Path:
-    """Copy the warehouse to `published/<name>` beside it, replaced atomically, for BI tools that keep
-    files open (they would otherwise block the next run). Call only when no connection is open."""
-    path = Path(path)
-    con = duckdb.connect(str(path), config=_settings())
-    try:
-        con.execute("checkpoint")  # fold the write-ahead log into the file so the copy is complete
-    finally:
-        con.close()
-    target = path.resolve().parent / "published" / path.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(path, partial)
-    partial.replace(target)
-    return target
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
