@@ -13,7 +13,8 @@ from warehouse.db import _settings, attach
 # publish writes the other. A copy of the whole file grows with the archive (704 MB at 20,000 articles, about
 # 3 s). When the copy in turn holds the same build as the warehouse, only what a run changes without a build
 # is written into it: the tables of the schemas below whose rows differ. The article texts are not compared
-# (the costliest to hash): a change to them always makes a new build.
+# (the costliest to hash): a change to them always makes a new build. A publish that copies the file (after a
+# build) copies it to both, so the first re-run after a build is as cheap as the later ones.
 SLOTS = ("a", "b")
 REFRESHED_SCHEMAS = ("ops", "raw")
 TEXT_TABLES = frozenset({("raw", "articles"), ("raw", "article_versions")})
@@ -31,13 +32,17 @@ def publish(path: Path) -> Path:
     link = path.resolve().parent / "published" / path.name
     link.parent.mkdir(parents=True, exist_ok=True)
     current = _current_slot(link)
-    spare = next(slot for slot in _slots(link) if slot != current)
-    if not refresh(spare, path):
+    spare, other = sorted(_slots(link), key=lambda slot: slot == current)
+    copied = not refresh(spare, path)
+    if copied:
         _copy(path, spare)
     try:
         _point(link, spare)
     except OSError:  # no symbolic links here: the link's own name gets a whole copy, as before there were two
         _copy(path, link)
+        return link
+    if copied:  # the other copy follows, so that the runs after a build write only what they change
+        _copy(spare, other)
     return link
 
 
