@@ -83,6 +83,9 @@ class Source(BaseModel):
     link_selector: str | None = None
     next_selector: str | None = None
     url_pattern: str | None = None
+    # Also read the sitemaps robots.txt names (`Sitemap:` lines) and the feeds the listing pages announce
+    # (<link rel="alternate">), so a moved feed or a new sitemap is found without editing the entry.
+    autodiscover: bool = False
     allow_private_network: bool = False
     rate_limit: float = Field(default=1.0, gt=0)  # requests per second per host
     concurrency: int = Field(default=2, ge=1)  # requests in flight per host

@@ -7,11 +7,20 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from scrapers.config import Settings, Source
-from scrapers.discovery import DiscoveredLink, DiscoveryError, parse_feed, parse_listing, parse_sitemap
+from scrapers.discovery import (
+    DiscoveredLink,
+    DiscoveryError,
+    alternate_feeds,
+    parse_feed,
+    parse_listing,
+    parse_sitemap,
+)
 from scrapers.fetch import Fetcher, FetchError, RobotsRefusal
 from scrapers.records import FetchedPage
+from scrapers.urls import canonicalize, netloc_of
 
 T = TypeVar("T")
 
@@ -49,6 +58,7 @@ class CrawlResult:
     robots_refused: list[str] = field(default_factory=list)
     to_fetch: list[DiscoveredLink] = field(default_factory=list)
     deferred: int = 0  # links worth fetching left for the next run (the per-run cap, or the time budget)
+    autodiscovered: list[str] = field(default_factory=list)  # feeds and sitemaps read beyond the entry's own
     out_of_time: bool = False  # the source's time budget ran out during this run
 
     def defer(self, links: int) -> None:
@@ -160,6 +170,10 @@ async def discover(  # noqa: C901
             add(_parsed(result, feed_url, parse_feed, page.text, page.final_url) or [])
 
     pending_sitemaps: list[str] = list(source.sitemaps)
+    if source.autodiscover:
+        found_sitemaps = await _robots_sitemaps(fetcher, source)
+        result.autodiscovered += [url for url in found_sitemaps if url not in pending_sitemaps]
+        pending_sitemaps += found_sitemaps
     seen_sitemaps: set[str] = set()
     while pending_sitemaps and len(seen_sitemaps) < settings.max_sitemaps:
         sitemap_url = pending_sitemaps.pop(0)
@@ -173,6 +187,7 @@ async def discover(  # noqa: C901
             add(found)
             pending_sitemaps.extend(c for c in children if c not in seen_sitemaps)
 
+    announced_feeds: list[str] = []
     for start in source.listings:
         url: str | None = start
         for _ in range(settings.max_listing_pages):
@@ -182,6 +197,10 @@ async def discover(  # noqa: C901
             page = await _fetch_discovery(fetcher, url, source, "listing", result, deadline)
             if page is None:
                 break
+            if source.autodiscover and url == start:
+                announced_feeds += [feed for feed in alternate_feeds(page.text, page.final_url)
+                                    if feed not in source.feeds and feed not in announced_feeds
+                                    and netloc_of(feed) in source.hosts]
             listing = _parsed(result, url, parse_listing, page.text, page.final_url, source.link_selector,
                               source.next_selector)
             if listing is None:
@@ -193,12 +212,39 @@ async def discover(  # noqa: C901
             if candidates and all(link.url in known for link in candidates) and not refresh:
                 break
 
+    for feed_url in announced_feeds:
+        page = await _fetch_discovery(fetcher, feed_url, source, "feed", result, deadline)
+        if page is not None:
+            result.autodiscovered.append(feed_url)
+            add(_parsed(result, feed_url, parse_feed, page.text, page.final_url) or [])
+
     result.hints = links
     result.discovered = len(links)
     due = [link for link in links.values() if needs_fetch(link, known.get(link.url), refresh)]
     result.to_fetch, result.deferred = fetch_order(due, known, settings.max_articles_per_run)
     result.skipped_known = len(links) - len(due)
     return result
+
+
+async def _robots_sitemaps(fetcher: Fetcher, source: Source) -> list[str]:
+    """The sitemaps named by the robots.txt of the source's hosts, those on its hosts only; a robots.txt
+    that cannot be read names none (the fetches that need it report why)."""
+    origins = dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/"
+                            for u in (*source.feeds, *source.sitemaps, *source.listings))
+    found: list[str] = []
+    for origin in origins:
+        try:
+            named = await fetcher.robots_sitemaps(origin, source)
+        except FetchError:
+            continue
+        for url in named:
+            try:
+                url = canonicalize(url)
+            except ValueError:
+                continue
+            if url not in found and netloc_of(url) in source.hosts:
+                found.append(url)
+    return found
 
 
 async def _fetch_discovery(

@@ -137,7 +137,8 @@ def _local(tag: str) -> str:
 
 
 def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]:
-    """Page links of a sitemap (with lastmod) and the child sitemaps of a sitemap index."""
+    """Page links of a sitemap (with lastmod, or a news sitemap's publication date) and the child sitemaps
+    of a sitemap index."""
     try:
         root = etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
@@ -155,12 +156,21 @@ def parse_sitemap(text: str, url: str) -> tuple[list[DiscoveredLink], list[str]]
         if _local(root.tag) == "sitemapindex":
             children.append(loc)
             continue
-        lastmod, updated_at, refused = _lastmod(fields.get("lastmod"))
+        written = fields.get("lastmod") or _news_date(node)
+        lastmod, updated_at, refused = _lastmod(written)
         if refused:
-            rejected.add(fields["lastmod"], loc)
+            rejected.add(written or "", loc)
         links.append(DiscoveredLink(loc, lastmod, "sitemap", updated_at))
     rejected.report()
     return links, children
+
+
+def _news_date(node: etree._Element) -> str | None:
+    """The publication date of a Google News sitemap entry (<news:news><news:publication_date>), if any."""
+    for child in node.iter():
+        if isinstance(child.tag, str) and _local(child.tag) == "publication_date" and child.text:
+            return child.text.strip()
+    return None
 
 
 def _lastmod(value: str | None) -> tuple[dt.date | None, dt.datetime | None, bool]:
@@ -228,3 +238,26 @@ def _next_page(soup: BeautifulSoup, url: str, next_selector: str | None) -> str 
         return None
     target = _absolute(href, url)
     return None if target is None or target == canonicalize(url) else target
+
+
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json",
+                        "application/rdf+xml"})
+# JSON feeds are found but not read: parse_feed (feedparser) reads RSS, Atom and RDF.
+READABLE_FEED_TYPES = FEED_TYPES - {"application/feed+json"}
+
+
+def alternate_feeds(html: str, url: str) -> list[str]:
+    """The RSS/Atom feeds a page announces (`<link rel="alternate" type="application/rss+xml" href=...>`,
+    the autodiscovery convention), absolute, in page order."""
+    soup = BeautifulSoup(html, "lxml", parse_only=SoupStrainer("link"))
+    feeds: list[str] = []
+    for node in soup.find_all("link", href=True):
+        rel = node.get("rel")  # multi-valued in bs4: a list of tokens
+        tokens = [str(r).lower() for r in rel] if isinstance(rel, list) else str(rel or "").lower().split()
+        kind = str(node.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" not in tokens or kind not in READABLE_FEED_TYPES:
+            continue
+        target = _absolute(str(node["href"]), url)
+        if target is not None and target not in feeds:
+            feeds.append(target)
+    return feeds

@@ -35,6 +35,8 @@ PARSED_CONTENT_TYPES = (
     "application/atom+xml",
     "text/plain",  # robots.txt, and feeds served carelessly
 )
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream", ""})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 META_CHARSET = re.compile(
     rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)|<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""", re.I
@@ -277,6 +279,8 @@ class Fetcher:
         if status != 304 and not 200 <= status < 300:
             raise FetchError(url, f"HTTP {status}", status, attempts)
         content_type = response.headers.get("content-type", "")
+        if body[:2] == GZIP_MAGIC:  # a gzipped file (sitemap.xml.gz), not a transfer encoding: inflated here
+            body, content_type = self._gunzipped(url, body, content_type, status)
         if status != 304 and not content_type.split(";")[0].strip().lower().startswith(PARSED_CONTENT_TYPES):
             raise FetchError(url, f"content type {content_type or '(none)'!r} is not parsed", status, attempts)
         return FetchedPage(
@@ -290,6 +294,27 @@ class Fetcher:
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
         )
+
+    def _gunzipped(self, url: str, body: bytes, content_type: str, status: int) -> tuple[bytes, str]:
+        """A gzip file's content, inflated within the body cap, and its type: a file served as gzip or as
+        bytes (application/octet-stream) is taken for XML when it reads like XML (sitemaps are the use)."""
+        inflated = _CappedBody(url, "gzip", self.settings.max_body_bytes, status)
+        inflated.feed(body)
+        content = inflated.finish()
+        declared = content_type.split(";")[0].strip().lower()
+        if declared in GZIP_TYPES and content.lstrip()[:1] == b"<":
+            content_type = "application/xml"
+        return content, content_type
+
+    async def robots_sitemaps(self, url: str, source: Source) -> list[str]:
+        """The `Sitemap:` lines of the robots.txt of url's origin (read once per run, as for politeness)."""
+        url = canonicalize(url)
+        await self._check_target(url, source)
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        await self._ensure_robots(origin, source)
+        rules = self._robots[origin]
+        return list(rules.sitemaps) if isinstance(rules, Protego) else []
 
     async def _check_target(self, url: str, source: Source) -> None:
         """Refuse a URL outside the source's declared hosts (port included) or, unless the source allows it,
@@ -321,11 +346,7 @@ class Fetcher:
         """Raise unless robots.txt of target's origin lets our User-Agent fetch target (RFC 9309)."""
         parts = urlsplit(target)
         origin = f"{parts.scheme}://{parts.netloc}"
-        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin, source)
-                self._apply_crawl_delay(origin, source)
+        await self._ensure_robots(origin, source)
         rules = self._robots[origin]
         via = "" if target == url else f" (redirect to {target})"
         if isinstance(rules, Protego):
@@ -334,6 +355,13 @@ class Fetcher:
         elif rules != ALLOW_ALL:
             raise RobotsUnavailable(url, f"{origin}/robots.txt could not be read ({rules}); RFC 9309: nothing "
                                          f"is fetched from this host until it can{via}", attempts=0)
+
+    async def _ensure_robots(self, origin: str, source: Source) -> None:
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin, source)
+                self._apply_crawl_delay(origin, source)
 
     async def _load_robots(self, origin: str, source: Source) -> Protego | str:
         """The rules of an origin: a parser, ALLOW_ALL (no robots.txt: 4xx), or why it could not be read."""

@@ -99,3 +99,58 @@ def test_a_site_that_is_down_fails_the_source_not_the_run(fast_settings):
     result = crawl(source, fast_settings)
     assert result.source_failed and result.pages == []
     assert "127.0.0.1:9/news/" in str(result.errors[0])
+
+
+def _autodiscovery_site(local_site):
+    import gzip
+
+    site = local_site({})
+    base = site.base
+    child = gzip.compress(
+        ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+         f"<url><loc>{base}/news/2-artikel/</loc><lastmod>2025-03-04</lastmod></url></urlset>").encode())
+    site.routes.update({
+        "/robots.txt": Reply(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap_index.xml\n"
+                             "Sitemap: http://127.0.0.2:9/elsewhere.xml\n", headers={"Content-Type": "text/plain"}),
+        "/sitemap_index.xml": Reply(
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{base}/sitemap-news.xml.gz</loc></sitemap></sitemapindex>",
+            headers={"Content-Type": "application/xml"}),
+        "/sitemap-news.xml.gz": Reply(child, headers={"Content-Type": "application/x-gzip"}),
+        "/news/": Reply('<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head>'
+                        '<body><a href="/news/3-artikel/">3</a></body></html>'),
+        "/rss.xml": Reply('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                          f"<item><title>1</title><link>{base}/news/1-artikel/</link></item></channel></rss>",
+                          headers={"Content-Type": "application/rss+xml"}),
+        **{f"/news/{n}-artikel/": article(n) for n in range(1, 4)},
+    })
+    return site
+
+
+def test_autodiscovery_reads_robots_sitemaps_gzipped_indexes_and_announced_feeds(local_site, fast_settings):
+    site = _autodiscovery_site(local_site)
+    result = crawl(make_source(site.base, autodiscover=True), fast_settings)
+    assert sorted(result.hints) == [f"{site.base}/news/{n}-artikel/" for n in (1, 2, 3)]
+    assert result.hints[f"{site.base}/news/2-artikel/"].published == dt.date(2025, 3, 4)
+    assert result.autodiscovered == [f"{site.base}/sitemap_index.xml", f"{site.base}/rss.xml"]
+    assert not result.errors  # the sitemap on another host is not fetched
+    assert "/elsewhere.xml" not in site.requests
+
+
+def test_without_autodiscovery_only_the_entry_points_are_read(local_site, fast_settings):
+    site = _autodiscovery_site(local_site)
+    result = crawl(make_source(site.base), fast_settings)
+    assert sorted(result.hints) == [f"{site.base}/news/3-artikel/"]
+    assert result.autodiscovered == [] and "/rss.xml" not in site.requests
+    assert "/sitemap_index.xml" not in site.requests
+
+
+def test_a_gzip_bomb_sitemap_stops_at_the_body_cap(local_site, fast_settings):
+    import gzip
+
+    site = local_site({"/sitemap.xml.gz": Reply(gzip.compress(b"<" + b" " * 3_000_000),
+                                                headers={"Content-Type": "application/gzip"}),
+                       "/news/": Reply("<html></html>")})
+    settings = fast_settings.model_copy(update={"max_body_bytes": 1_000_000})
+    result = crawl(make_source(site.base, sitemaps=[f"{site.base}/sitemap.xml.gz"]), settings)
+    assert [e.reason for e in result.errors] == ["body exceeds the cap of 1000000 bytes (after decompression)"]

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from scrapers.discovery import DiscoveryError, parse_feed, parse_listing, parse_sitemap
+from scrapers.discovery import DiscoveryError, alternate_feeds, parse_feed, parse_listing, parse_sitemap
 from scrapers.urls import article_id, canonicalize
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>N</title>
@@ -66,3 +66,36 @@ def test_canonical_urls_are_one_identity():
     assert canonicalize("HTTPS://WWW.Example.de:443/a?utm_medium=x&id=3&fbclid=y#frag") == "https://www.example.de/a?id=3"
     assert article_id("https://www.example.de/news/a/") == article_id("https://www.example.de/news/a")
     assert article_id("https://www.example.de/news/a") != article_id("https://www.example.de/news/b")
+
+
+NEWS_SITEMAP = """<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://www.example.de/news/erster-bericht</loc>
+  <news:news><news:publication><news:name>Stadt</news:name><news:language>de</news:language></news:publication>
+  <news:publication_date>2025-05-06T08:30:00+02:00</news:publication_date><news:title>Bericht</news:title></news:news>
+</url>
+<url><loc>https://www.example.de/news/zweiter-bericht</loc><lastmod>2025-05-07</lastmod>
+  <news:news><news:publication_date>2025-05-01</news:publication_date></news:news></url>
+</urlset>"""
+
+
+def test_a_news_sitemap_gives_its_publication_date_where_there_is_no_lastmod():
+    links, children = parse_sitemap(NEWS_SITEMAP, "https://www.example.de/news-sitemap.xml")
+    assert children == []
+    first, second = links
+    assert first.published == dt.date(2025, 5, 6) and first.updated_at == dt.datetime(2025, 5, 6, 6, 30)
+    assert second.published == dt.date(2025, 5, 7)  # lastmod wins: the page's own change time
+
+
+def test_alternate_feeds_are_the_announced_rss_and_atom_feeds_in_page_order():
+    html = """<html><head>
+      <link rel="alternate" type="application/rss+xml" title="Nachrichten" href="/rss/nachrichten.xml">
+      <link rel="Alternate" type="application/atom+xml; charset=utf-8" href="https://www.example.de/atom">
+      <link rel="alternate" type="application/feed+json" href="/feed.json">
+      <link rel="alternate" hreflang="en" href="/en/">
+      <link rel="stylesheet" type="text/css" href="/style.css">
+      <link rel="alternate" type="application/rss+xml" href="/rss/nachrichten.xml">
+    </head><body><a href="/rss/andere.xml" type="application/rss+xml">RSS</a></body></html>"""
+    assert alternate_feeds(html, "https://www.example.de/aktuelles/") == [
+        "https://www.example.de/rss/nachrichten.xml", "https://www.example.de/atom"]
+    assert alternate_feeds("<html><link rel=alternate type=application/rss+xml href='http://[x'>", "https://a.de/") == []
