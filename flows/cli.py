@@ -82,6 +82,11 @@ ReplayOption = Annotated[
     typer.Option("--replay", help="Replay a recorded snapshot folder instead of the network (offline runs)."),
 ]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Fetch known articles again.")]
+RecordOption = Annotated[
+    Path | None,
+    typer.Option("--record", help="Also write every response of this live run to a WARC file in this folder "
+                                  "(replay it with --replay FOLDER)."),
+]
 
 
 class OutputFormat(StrEnum):
@@ -243,17 +248,20 @@ def _interrupted(db: Path) -> typer.Exit:
     return typer.Exit(EXIT_INTERRUPTED)
 
 
-def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool) -> None:
+def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool,
+            record: Path | None = None) -> None:
     _check_inputs(sources, replay)
+    if record is not None:
+        _check_record_folder(record, replay)
     with _writing_run(db):
         from flows.pipeline import ingest_flow, pipeline_flow
 
         flow = pipeline_flow if build else ingest_flow
         if _interactive():
             with out.status("crawling, extracting, loading" + (" and building" if build else "") + " …"):
-                report = asyncio.run(flow(sources, db, replay, refresh))
+                report = asyncio.run(flow(sources, db, replay, refresh, record))
         else:
-            report = asyncio.run(flow(sources, db, replay, refresh))
+            report = asyncio.run(flow(sources, db, replay, refresh, record))
     if not STATE["quiet"]:
         _print_ingest(report)
         if build:
@@ -263,18 +271,29 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
         raise typer.Exit(2)
 
 
+def _check_record_folder(record: Path, replay: Path | None) -> None:
+    if replay is not None:
+        raise _fail("--record writes what a live run receives; it cannot be combined with --replay")
+    if record.exists() and not record.is_dir():
+        raise _fail(f"{record}: --record needs a folder, and this is a file")
+    try:
+        record.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"{record}: cannot create the recording folder: {exc.strerror or exc}") from None
+
+
 @app.command()
 def run(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db, replay: ReplayOption = None,
-        refresh: RefreshOption = False) -> None:
+        refresh: RefreshOption = False, record: RecordOption = None) -> None:
     """Ingest every source, then build the dbt marts."""
-    _ingest(sources, db, replay, refresh, build=True)
+    _ingest(sources, db, replay, refresh, build=True, record=record)
 
 
 @app.command()
 def ingest(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db, replay: ReplayOption = None,
-           refresh: RefreshOption = False) -> None:
+           refresh: RefreshOption = False, record: RecordOption = None) -> None:
     """Crawl, archive, extract and load every source (no dbt build)."""
-    _ingest(sources, db, replay, refresh, build=False)
+    _ingest(sources, db, replay, refresh, build=False, record=record)
 
 
 @app.command()

@@ -8,6 +8,7 @@ and the error are known, not by re-running a source's task: that would fetch its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from prefect.utilities.annotations import quote
 from scrapers.config import Settings, Source, load_sources
 from scrapers.crawl import KnownPage
 from scrapers.fetch import Fetcher
+from scrapers.recorder import WarcRecorder
 from scrapers.replay import ReplayTransport
 from warehouse import ingest
 from warehouse.db import connect
@@ -54,18 +56,20 @@ def dbt_build_task(db: Path) -> DbtOutcome:
 
 @flow(name="ingest")
 async def ingest_flow(
-    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False
+    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False, record: Path | None = None
 ) -> IngestReport:
     """Crawl every source, archive what was fetched, extract new pages and load them; one source's failure
-    is recorded and the others go on."""
+    is recorded and the others go on. `record` names a folder that gets every response received as a WARC
+    file (`<run id>.warc.gz`), which `replay` can then replay."""
     settings, sources = Settings(), load_sources(sources_file)
-    with recorded_run(db, _run_id(), "ingest") as ledger:
+    with recorded_run(db, _run_id(), "ingest") as ledger, contextlib.ExitStack() as stack:
         with connect(db) as con:
             known = ingest.begin_ingest(con, sources)
         transport = ReplayTransport.from_folder(replay) if replay else None
+        recorder = stack.enter_context(WarcRecorder(record, ledger.run_id)) if record else None
         with ingest.IngestRun(db, ledger.run_id, settings, refresh) as run:
             run.expect_pages(known)
-            async with Fetcher(settings, transport) as fetcher:
+            async with Fetcher(settings, transport, recorder=recorder.record if recorder else None) as fetcher:
                 # quote(...): the run's shared objects go to the tasks as they are, not inspected for futures
                 reports = await asyncio.gather(*(
                     ingest_source_task(quote(run), s, quote(fetcher), quote(known[s.id]), return_state=False)
@@ -108,11 +112,11 @@ async def build_flow(db: Path) -> DbtOutcome:
 
 @flow(name="pipeline")
 async def pipeline_flow(
-    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False
+    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False, record: Path | None = None
 ) -> IngestReport:
     """Ingest, then build the marts unless the raw data and the dbt project are as at the last build (a
     re-run that found nothing new then costs no build)."""
-    report = await ingest_flow(sources_file, db, replay, refresh)
+    report = await ingest_flow(sources_file, db, replay, refresh, record)
     with connect(db) as con:
         current = up_to_date(con, build_fingerprint(con))
     if current:

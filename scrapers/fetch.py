@@ -189,7 +189,8 @@ class Fetcher:
     """One HTTP client per run; use as `async with Fetcher(settings) as fetcher: await fetcher.fetch(url, source)`.
 
     `transport` replaces the network (a replay of a recorded snapshot, or a test double); with a transport,
-    politeness delays and DNS checks are skipped because no real server is contacted.
+    politeness delays and DNS checks are skipped because no real server is contacted. `recorder` is called
+    with every response received (URL, response, decoded body), e.g. to write it to a WARC file.
     """
 
     def __init__(
@@ -198,8 +199,10 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         resolve: Callable[[str, int], Awaitable[list[str]]] | None = None,
+        recorder: Callable[[str, httpx.Response, bytes], None] | None = None,
     ):
         self.settings = settings
+        self.recorder = recorder  # sees every response received (`run --record`: scrapers/recorder.py)
         self.transport = transport
         self.live = transport is None
         self.sleep = sleep
@@ -449,7 +452,10 @@ class Fetcher:
                 body = _CappedBody(url, response.headers.get("content-encoding", ""), cap, response.status_code)
                 async for chunk in response.aiter_raw():  # still compressed: _CappedBody inflates within the cap
                     body.feed(chunk)
-                return response, body.finish()
+                content = body.finish()
+                if self.recorder is not None:
+                    self.recorder(url, response, content)
+                return response, content
         except TimeoutError:
             raise FetchError(url, f"no complete response within {deadline:g} s") from None
 

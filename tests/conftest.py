@@ -18,6 +18,10 @@ os.environ.setdefault("STADTRADAR_WORKERS", "1")
 # Prefect's temporary API server gets 20 s to start by default; on two cores shared with other work a first start
 # (a fresh database to migrate) can take longer, and the run then fails before it began.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# As flows/__init__.py sets for the command: the test harness's Prefect server must not send telemetry (a DNS
+# lookup of a host outside loopback), whichever test module first imports Prefect.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 # Rough cost in seconds (two busy cores) of each slow module's end-to-end tests, for the test order below; a
 # module not listed counts 3 s per end-to-end test. Only the order depends on these, never a result.

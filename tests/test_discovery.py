@@ -98,4 +98,5 @@ def test_alternate_feeds_are_the_announced_rss_and_atom_feeds_in_page_order():
     </head><body><a href="/rss/andere.xml" type="application/rss+xml">RSS</a></body></html>"""
     assert alternate_feeds(html, "https://www.example.de/aktuelles/") == [
         "https://www.example.de/rss/nachrichten.xml", "https://www.example.de/atom"]
-    assert alternate_feeds("<html><link rel=alternate type=application/rss+xml href='http://[x'>", "https://a.de/") == []
+    broken = "<html><link rel=alternate type=application/rss+xml href='http://[x'>"
+    assert alternate_feeds(broken, "https://a.de/") == []
