@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # The daily pipeline, in Europe/Berlin time: municipal newsrooms publish during office hours, so a morning
     # run picks up the previous day completely.
     pipeline_cron: str = "30 5 * * *"
+    # The weekly check of every source against its live site (check-sources): Monday morning, before the run.
+    check_cron: str = "0 5 * * 1"
     lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
     publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
 
@@ -86,6 +88,9 @@ class Source(BaseModel):
     # Also read the sitemaps robots.txt names (`Sitemap:` lines) and the feeds the listing pages announce
     # (<link rel="alternate">), so a moved feed or a new sitemap is found without editing the entry.
     autodiscover: bool = False
+    # Whether `stadtradar check-sources` has confirmed the entry against the live site (set by hand after a
+    # check passed); informational: an unchecked entry is crawled all the same.
+    checked_live: bool = False
     allow_private_network: bool = False
     rate_limit: float = Field(default=1.0, gt=0)  # requests per second per host
     concurrency: int = Field(default=2, ge=1)  # requests in flight per host

@@ -5,6 +5,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.checks import latest_checks
+
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
@@ -13,7 +15,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
 
 
 def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_active: bool = True) -> dict[str, Any]:
-    """Last runs, the latest state of every source, and whether anything needs attention.
+    """Last runs, the latest state of every source and its latest check (check-sources), and whether anything
+    needs attention.
 
     writer_active: whether a process holds the warehouse's writer lock (warehouse.lock.lock_held), probed
     while con is open, so no run can have finished in between. Without one, a run still marked `running` died
@@ -31,6 +34,11 @@ def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_activ
         qualify row_number() over (partition by source_id order by finished_at desc) = 1
         order by source_id""")
     attention = [f"source {s['source_id']}: {s['health_reason'] or 'failed'}" for s in sources if not s["healthy"]]
+    checks = latest_checks(con)
+    for check in checks:
+        if check["verdict"] != "ok":
+            attention.append(f"source {check['source_id']}: check-sources found it {check['verdict']} on "
+                             f"{str(check['checked_at'])[:16]}: {'; '.join(check['reasons']) or 'no reason given'}")
     dead: set[str] = set()
     if not writer_active:
         for run in _rows(con, "select run_id, flow, started_at from ops.runs where status = 'running' "
@@ -45,4 +53,5 @@ def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_activ
     if latest is not None and latest["run_id"] not in dead and latest["status"] not in ("ok", "running"):
         attention.append(f"last run {latest['run_id']} ended {latest['status']} with {latest['errors'] or 0} "
                          "error(s)")
-    return {"runs": last_runs, "sources": sources, "attention": attention, "healthy": not attention}
+    return {"runs": last_runs, "sources": sources, "checks": checks, "attention": attention,
+            "healthy": not attention}
