@@ -433,8 +433,10 @@ def serve(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db)
     serve_deployments(sources, db)
 
 
+from flows.commands_sources import register as register_sources  # noqa: E402 - check-sources, add-source
 from flows.commands_warehouse import register  # noqa: E402 - export, events, search, docs
 
+register_sources(app)
 register(app)
 
 if __name__ == "__main__":

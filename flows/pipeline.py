@@ -128,6 +128,26 @@ async def pipeline_flow(
     return report
 
 
+@flow(name="check-sources")
+async def check_sources_flow(sources_file: Path, db: Path | None = None) -> list[dict]:
+    """Check every source against its live site (scrapers.sitecheck): robots.txt, feeds, sitemaps, listings
+    and the newest article. The verdicts go to a Prefect artifact and, given a warehouse, to ops.source_checks
+    (briefly taking the writer lock), where `status` reports a source that broke."""
+    from scrapers.sitecheck import check_sources, checks_markdown  # the check's code only where it runs
+    from warehouse.checks import record_checks
+    from warehouse.load import now
+
+    settings = Settings()
+    checks = await check_sources(load_sources(sources_file), settings)
+    results = [check.to_dict() for check in checks]
+    if db is not None:
+        with writer_lock(db, settings.lock_timeout), connect(db) as con:
+            record_checks(con, now(), results)
+    await acreate_markdown_artifact(markdown=checks_markdown(checks), key="stadtradar-source-checks",
+                                    description="Each source checked against its live site")
+    return results
+
+
 @flow(name="scheduled-pipeline")
 async def scheduled_pipeline_flow(sources_file: Path, db: Path) -> IngestReport:
     """The pipeline as the deployment starts it: like a command, it holds the writer lock for the whole run."""

@@ -309,14 +309,19 @@ class Fetcher:
             content_type = "application/xml"
         return content, content_type
 
-    async def robots_sitemaps(self, url: str, source: Source) -> list[str]:
-        """The `Sitemap:` lines of the robots.txt of url's origin (read once per run, as for politeness)."""
+    async def robots_rules(self, url: str, source: Source) -> Protego | str:
+        """The robots.txt rules this fetcher applies to url's origin (read once per run): a parser, ALLOW_ALL
+        (robots.txt answered 4xx), or why it could not be read (then nothing of the origin is fetched)."""
         url = canonicalize(url)
         await self._check_target(url, source)
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         await self._ensure_robots(origin, source)
-        rules = self._robots[origin]
+        return self._robots[origin]
+
+    async def robots_sitemaps(self, url: str, source: Source) -> list[str]:
+        """The `Sitemap:` lines of the robots.txt of url's origin (read once per run, as for politeness)."""
+        rules = await self.robots_rules(url, source)
         return list(rules.sitemaps) if isinstance(rules, Protego) else []
 
     async def _check_target(self, url: str, source: Source) -> None:

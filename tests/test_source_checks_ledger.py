@@ -27,8 +27,8 @@ def test_the_latest_check_per_source_is_read_back_with_its_details(tmp_path):
         assert [(c["source_id"], c["verdict"], c["checked_at"]) for c in latest] == [
             ("jena", "degraded", MONDAY), ("ulm", "ok", MONDAY)]
         assert latest[0]["reasons"] == ["articles lost their dates"]
-        (stored,) = con.execute("select details from ops.source_checks where source_id = 'jena'").fetchone()
-        details = json.loads(stored)
+        details = json.loads(con.execute("select details from ops.source_checks where source_id = 'jena'"
+                                         ).fetchall()[0][0])
         assert details["entry_points"][0]["status"] == 404
         record_checks(con, MONDAY, [check("ulm", "ok")])  # the same check stored again replaces it
         assert con.execute("select count(*) from ops.source_checks").fetchone() == (3,)
@@ -48,3 +48,40 @@ def test_status_names_a_source_whose_latest_check_is_not_ok(tmp_path):
 def test_an_unknown_verdict_is_refused(tmp_path):
     with connect(tmp_path / "w.duckdb") as con, pytest.raises(ValueError, match="ulm: verdict 'fine'"):
         record_checks(con, MONDAY, [check("ulm", "fine")])
+
+
+def test_check_sources_with_db_stores_the_verdicts_and_status_names_the_broken_source(local_site, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.test_check_sources import entry, newsroom, write_sources
+
+    good, _ = newsroom(local_site, feed=False)
+    bad, _ = newsroom(local_site, feed=False, robots_txt="User-agent: *\nDisallow: /aktuelles/\n")
+    sources = write_sources(tmp_path, entry("gut", good.base, "/aktuelles/", "/aktuelles/[^/?#]+/$")
+                            + entry("kaputt", bad.base, "/aktuelles/", "/aktuelles/[^/?#]+/$"))
+    db = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check-sources", "--sources", str(sources), "--db", str(db)])
+    assert checked.exit_code == 2, checked.output
+    status = runner.invoke(app, ["status", "--db", str(db), "--format", "json"])
+    assert status.exit_code == 2
+    state = json.loads(status.stdout)
+    assert {c["source_id"]: c["verdict"] for c in state["checks"]} == {"gut": "ok", "kaputt": "broken"}
+    (line,) = state["attention"]
+    assert line.startswith("source kaputt: check-sources found it broken on ") and "Disallow: /aktuelles/" in line
+
+
+def test_the_weekly_check_flow_stores_its_verdicts(local_site, tmp_path, prefect_harness):
+    import asyncio
+
+    from flows.pipeline import check_sources_flow
+    from tests.conftest import read_rows
+    from tests.test_check_sources import entry, newsroom, write_sources
+
+    site, _ = newsroom(local_site, dated=False, feed=False)
+    sources = write_sources(tmp_path, entry("stadt", site.base, "/aktuelles/", "/aktuelles/[^/?#]+/$"))
+    db = tmp_path / "w.duckdb"
+    results = asyncio.run(check_sources_flow(sources, db))
+    assert [r["verdict"] for r in results] == ["degraded"]
+    assert read_rows(db, "select source_id, verdict from ops.source_checks") == [("stadt", "degraded")]

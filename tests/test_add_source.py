@@ -1,0 +1,300 @@
+"""add-source on three differently built loopback sites: the printed entry validates and the real crawler finds with
+it every article of the site and nothing else; --write appends safely; and the url_pattern proposal itself."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner, Result
+
+from flows.commands_sources import register
+from scrapers.config import Source, load_sources
+from scrapers.sitefinder import (
+    AppendError,
+    append_entry,
+    article_like,
+    derive_id,
+    entry_text,
+    news_links,
+    parse_entry,
+    propose_url_pattern,
+    site_name,
+)
+from tests.conftest import Reply
+from tests.newsroom_sites import (
+    STORIES,
+    article_html,
+    crawl,
+    day,
+    listing,
+    page,
+    robots,
+    rss,
+    service_page,
+    sitemap_index,
+    urlset,
+)
+
+runner = CliRunner()
+PROBE = ["--allow-private-network", "--rate-limit", "1000"]  # a local test site, and no politeness pauses
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def add_source(*args: str) -> Result:
+    return runner.invoke(cli(), ["add-source", *args, *PROBE])
+
+
+def printed_source(stdout: str) -> Source:
+    data = yaml.safe_load("sources:\n" + stdout)
+    [item] = data["sources"]
+    return Source.model_validate(item)
+
+
+def crawled_articles(source: Source, settings) -> set[str]:
+    """The article URLs the real crawler fetches with an entry (politeness relaxed for the local site)."""
+    fast = source.model_copy(update={"rate_limit": 1000.0, "concurrency": 4})
+    result = crawl(fast, settings)
+    assert not result.errors, result.errors
+    return {p.requested_url for p in result.pages if p.kind == "article"}
+
+
+HOME = page("<h1>Willkommen in Görlitz</h1><p>Die Stadt informiert über Projekte und Termine.</p>")
+
+
+def test_a_feed_only_site(local_site, fast_settings, tmp_path):
+    site = local_site({})
+    base = site.base
+    paths = [f"/nachrichten/{STORIES[n][0]}" for n in range(5)]
+    site.routes.update({
+        "/": HOME,  # announces no feed and links no article: the feed is found at a usual path
+        "/rss.xml": rss(base, [(p, day(n)) for n, p in enumerate(paths)]),
+        **{p: Reply(article_html(n)) for n, p in enumerate(paths)},
+        "/rathaus/": service_page("Rathaus"), "/kontakt/": service_page("Kontakt"),
+    })
+    done = add_source(f"{base}/", "--city", "Görlitz", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    source = printed_source(done.stdout)
+    assert source.feeds == [f"{base}/rss.xml"] and source.sitemaps == [] and source.listings == []
+    assert (source.kind, source.city, source.autodiscover, source.name) == ("municipal", "Görlitz", True,
+                                                                             "Stadt Görlitz")
+    assert source.url_pattern == rf"^http://127\.0\.0\.1:{site.server.server_address[1]}/nachrichten/[^/?#]+$"
+    assert "# 3/3 test articles extracted with title and date" in done.stdout
+    assert "# feed " + f"{base}/rss.xml (guessed): 5 of 5 links match url_pattern" in done.stdout
+    assert crawled_articles(source, fast_settings) == {f"{base}{p}" for p in paths}
+    assert "/feed" in site.requests and "/index.rss" not in site.requests  # stops at the first feed that answers
+
+
+def test_a_sitemap_only_site(local_site, fast_settings, tmp_path):
+    site = local_site({})
+    base = site.base
+    articles = [f"/meldungen/{2025 if n > 1 else 2024}/{STORIES[n][0]}.html" for n in range(6)]
+    pages = ["/", "/rathaus/", "/kontakt/", "/meldungen/", "/rathaus/buergerbuero-oeffnungszeiten.html"]
+    site.routes.update({
+        "/": page("<noscript>Bitte aktivieren Sie JavaScript.</noscript>"),
+        "/robots.txt": robots(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap_index.xml\n"),
+        "/sitemap_index.xml": sitemap_index(base, ["/sitemaps/seiten.xml", "/sitemaps/meldungen.xml.gz"]),
+        "/sitemaps/seiten.xml": urlset(base, [(p, "2025-01-10") for p in pages]),
+        "/sitemaps/meldungen.xml.gz": urlset(base, [(p, day(n)) for n, p in enumerate(articles)], gzipped=True),
+        **{p: Reply(article_html(n)) for n, p in enumerate(articles)},
+        **{p: service_page("Seite") for p in pages[1:]},
+    })
+    done = add_source(f"{base}/", "--id", "goerlitz", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    source = printed_source(done.stdout)
+    assert source.id == "goerlitz" and source.kind == "other" and source.city is None
+    assert source.sitemaps == [f"{base}/sitemap_index.xml"] and source.feeds == [] and source.listings == []
+    assert source.url_pattern is not None and source.url_pattern.endswith(r"/meldungen/[0-9]+/[^/?#]+\.html$")
+    assert "an index: 2 of 2 child sitemaps read" in done.stdout
+    assert "# 3/3 test articles extracted with title and date" in done.stdout
+    assert crawled_articles(source, fast_settings) == {f"{base}{p}" for p in articles}
+
+
+def paginated_site(local_site):
+    """A site whose news are only on a paginated listing (rel=next, numbered pages, an archive link)."""
+    site = local_site({})
+    paths = [f"/aktuelles/{STORIES[n][0]}/" for n in reversed(range(7))]  # newest first
+    teasers = [(p, STORIES[6 - i][1]) for i, p in enumerate(paths)]
+    pager = ["/aktuelles/", "/aktuelles/seite-2/", "/aktuelles/seite-3/"]
+    extra = [("/aktuelles/archiv/", "Archiv"), ("/rathaus/buergerservice-online/", "Bürgerservice online")]
+    site.routes.update({
+        "/": page('<h1>Willkommen</h1><p><a href="/aktuelles/">Aktuelles</a></p>'
+                  + "".join(f'<p><a href="{p}">{t}</a></p>' for p, t in teasers[:2])),
+        "/aktuelles/": listing(teasers[:3] + extra, "/aktuelles/seite-2/", pager),
+        "/aktuelles/seite-2/": listing(teasers[3:6] + extra, "/aktuelles/seite-3/", pager),
+        "/aktuelles/seite-3/": listing(teasers[6:] + extra, None, pager),
+        **{p: Reply(article_html(6 - i)) for i, p in enumerate(paths)},
+        "/aktuelles/archiv/": service_page("Archiv"),
+        "/rathaus/buergerservice-online/": service_page("Bürgerservice online"),
+    })
+    return site, paths
+
+
+def test_a_paginated_listing_only_site(local_site, fast_settings, tmp_path):
+    site, paths = paginated_site(local_site)
+    base = site.base
+    done = add_source(f"{base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    source = printed_source(done.stdout)
+    assert source.listings == [f"{base}/aktuelles/"] and source.feeds == [] and source.sitemaps == []
+    assert source.id == "site_127_0_0_1"
+    pattern = source.url_pattern
+    assert pattern is not None
+    for other in ("/aktuelles/seite-2/", "/aktuelles/archiv/", "/aktuelles/", "/rathaus/buergerservice-online/"):
+        assert not re.search(pattern, f"{base}{other}"), other
+    assert "pagination by rel=next" in done.stdout
+    assert crawled_articles(source, fast_settings) == {f"{base}{p}" for p in paths}
+    assert site.count("/aktuelles/archiv/") == 0
+
+
+def test_a_redirect_to_another_host_is_followed_and_the_entry_names_that_host(local_site, tmp_path):
+    site, paths = paginated_site(local_site)
+    alias = local_site({"/": Reply("", 301, {"Location": f"{site.base}/"})})  # example.de -> www.example.de
+    done = add_source(f"{alias.base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    assert f"{alias.base}/ redirects to {site.base}/" in done.stderr
+    source = printed_source(done.stdout)
+    assert source.listings == [f"{site.base}/aktuelles/"] and source.url_pattern is not None
+    assert source.url_pattern.startswith(f"^http://127\\.0\\.0\\.1:{site.server.server_address[1]}/")
+    assert alias.requests == ["/robots.txt", "/"]
+
+
+def test_write_appends_a_valid_entry_keeping_the_file_and_refuses_a_duplicate(local_site, tmp_path):
+    site, _ = paginated_site(local_site)
+    path = tmp_path / "sources.yml"
+    original = ("# Unsere Quellen\nsources:\n- id: dresden   # the first city\n  name: Dresden\n  kind: municipal\n"
+                "  listings: [https://smartcity.dresden.de/news/neuigkeiten]\n")
+    path.write_text(original, encoding="utf-8")
+    done = add_source(f"{site.base}/", "--id", "goerlitz", "--city", "Görlitz", "--sources", str(path), "--write")
+    assert done.exit_code == 0, done.output
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(original)  # comments and layout kept; the entry is appended at the list's indentation
+    assert "\n- id: goerlitz\n" in text
+    assert [s.id for s in load_sources(path)] == ["dresden", "goerlitz"]
+    requests = len(site.requests)
+    again = add_source(f"{site.base}/", "--id", "goerlitz", "--sources", str(path), "--write")
+    assert again.exit_code == 1
+    assert "a source with id 'goerlitz' exists already" in again.stderr
+    assert path.read_text(encoding="utf-8") == text and len(site.requests) == requests  # refused before probing
+
+
+def test_write_refuses_a_sources_file_that_does_not_validate(local_site, tmp_path):
+    path = tmp_path / "sources.yml"
+    path.write_text("sources:\n  - id: Kaputt\n", encoding="utf-8")
+    done = add_source("http://127.0.0.1:9/", "--sources", str(path), "--write")
+    assert done.exit_code == 1 and "key 'id'" in done.stderr
+    assert path.read_text(encoding="utf-8") == "sources:\n  - id: Kaputt\n"
+
+
+def test_a_site_without_news_exits_2_saying_why(local_site, tmp_path):
+    site = local_site({"/": HOME, "/rathaus/": service_page("Rathaus")})
+    done = add_source(f"{site.base}/", "--sources", str(tmp_path / "sources.yml"), "--write")
+    assert done.exit_code == 2
+    assert "no usable entry" in done.stderr and "no article links found" in done.stderr
+    assert done.stdout == "" and not (tmp_path / "sources.yml").exists()
+
+
+def test_bad_input_exits_1(tmp_path):
+    assert add_source("ftp://example.org/", "--sources", str(tmp_path / "s.yml")).exit_code == 1
+    done = add_source("http://127.0.0.1:9/", "--id", "Görlitz!", "--sources", str(tmp_path / "s.yml"))
+    assert done.exit_code == 1 and "--id" in done.stderr
+
+
+# The pure parts
+
+
+def test_propose_url_pattern_takes_the_dominant_section_and_excludes_the_rest():
+    base = "https://www.stadt.example"
+    links = [f"{base}/de/aktuelles/{slug}" for slug, *_ in STORIES] + [
+        f"{base}/de/aktuelles/seite-2", f"{base}/de/aktuelles/archiv", f"{base}/de/aktuelles",
+        f"{base}/service/abfall-kalender", f"{base}/kontakt", f"{base}/files/haushalt-2025.pdf",
+        "https://other.example/de/aktuelles/fremde-meldung"]
+    proposal = propose_url_pattern(links, avoid=[f"{base}/de/aktuelles/seite-2"], hosts={"www.stadt.example"})
+    pattern = proposal.pattern
+    assert pattern is not None and pattern.startswith(r"^https://www\.stadt\.example/de/aktuelles/")
+    assert (proposal.matched, proposal.candidates, proposal.shape) == (7, 8, "/de/aktuelles/...")
+    assert all(re.search(pattern, f"{base}/de/aktuelles/{slug}") for slug, *_ in STORIES)
+    assert not [u for u in links[7:] if re.search(pattern, u)]
+    assert "7 of 8 article-like links are under /de/aktuelles/..." in proposal.explanation
+
+
+def test_propose_url_pattern_generalises_years_keeps_suffixes_and_joins_sibling_sections():
+    base = "https://www.stadt.example"
+    years = [f"{base}/meldungen/{2023 + n % 3}/{slug}.html" for n, (slug, *_) in enumerate(STORIES)]
+    assert propose_url_pattern(years).pattern == r"^https://www\.stadt\.example/meldungen/[0-9]+/[^/?#]+\.html$"
+    sections = ([f"{base}/news/neuigkeiten/{slug}" for slug, *_ in STORIES[:4]]
+                + [f"{base}/news/pressemitteilungen/{slug}" for slug, *_ in STORIES[4:]]
+                + [f"{base}/ueber-uns/team-und-kontakt/ansprech-partner"])
+    assert (propose_url_pattern(sections).pattern
+            == r"^https://www\.stadt\.example/news/(neuigkeiten|pressemitteilungen)/[^/?#]+$")
+
+
+def test_propose_url_pattern_without_articles_says_so():
+    proposal = propose_url_pattern(["https://x.example/", "https://x.example/kontakt", "https://x.example/a.pdf"])
+    assert proposal.pattern is None and "none of the 3 links looks like an article" in proposal.explanation
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://x.de/aktuelles/digitalwerkstatt-eroeffnet", True),
+    ("https://x.de/presse/12345", True),
+    ("https://x.de/aktuelles/seite-2", False),
+    ("https://x.de/aktuelles/page/3", False),
+    ("https://x.de/aktuelles/neu-im-rathaus?id=4", False),
+    ("https://x.de/kontakt-formular", False),  # not below a section
+    ("https://x.de/service/kontakt", False),
+    ("https://x.de/files/bericht-2025.pdf", False),
+])
+def test_article_like(url, expected):
+    assert article_like(url) is expected
+
+
+def test_news_links_site_name_and_ids():
+    html = ('<title>Start | Stadt Görlitz</title><a href="/aktuelles/">Aktuelles</a><a href="/aktuelles/neu-hier/">'
+            'Neuigkeiten aus der Digitalwerkstatt heute</a><a href="/presse/pressemitteilungen">PM</a>'
+            '<a href="https://other.example/news/">News</a><a href="/kontakt/">Kontakt</a>')
+    assert news_links(html, "https://www.goerlitz.example/") == [
+        "https://www.goerlitz.example/aktuelles/", "https://www.goerlitz.example/presse/pressemitteilungen"]
+    assert site_name(html) == "Stadt Görlitz"
+    assert derive_id("https://www.leipzig.de/news") == "leipzig"
+    assert derive_id("https://smartcity.dresden.de/", {"smartcity_dresden"}) == "smartcity_dresden_2"
+
+
+def test_entry_text_round_trips_and_append_keeps_a_zero_indented_list(tmp_path):
+    entry = {"id": "goerlitz", "name": "Stadt Görlitz – Aktuelles 'neu'", "kind": "municipal", "city": "Görlitz",
+             "feeds": ["https://www.goerlitz.example/rss.xml"],
+             "listings": ["https://www.goerlitz.example/aktuelles/", "https://www.goerlitz.example/presse/"],
+             "url_pattern": r"^https://www\.goerlitz\.example/(aktuelles|presse)/[^/?#]+$", "autodiscover": True}
+    source = parse_entry(entry_text(entry, ["found: a feed"]))
+    assert source.name == entry["name"] and source.url_pattern == entry["url_pattern"]
+    assert source.listings == entry["listings"] and source.autodiscover
+    path = tmp_path / "sources.yml"
+    path.write_text("sources:\n- id: dresden\n  name: Dresden\n  kind: municipal\n  listings: [https://d.example/]\n")
+    append_entry(path, entry, ["found: a feed"])
+    assert [s.id for s in load_sources(path)] == ["dresden", "goerlitz"]
+    assert "\n# found: a feed\n- id: goerlitz\n" in path.read_text()
+    with pytest.raises(AppendError, match="exists already"):
+        append_entry(path, entry)
+
+
+def test_append_starts_a_missing_sources_file(tmp_path):
+    path = tmp_path / "neu.yml"
+    append_entry(path, {"id": "goerlitz", "name": "G", "kind": "other", "feeds": ["https://g.example/rss.xml"]})
+    assert [s.id for s in load_sources(path)] == ["goerlitz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["neu.yml"]  # no temporary file left behind
+
+
+def test_append_refuses_a_file_where_the_entry_would_not_land_in_the_list(tmp_path):
+    path = tmp_path / "sources.yml"
+    original = ("sources:\n  - id: dresden\n    name: Dresden\n    kind: municipal\n"
+                "    listings: [https://d.example/]\ndefaults:\n  rate_limit: 1\n")
+    path.write_text(original)
+    entry = {"id": "goerlitz", "name": "G", "kind": "other", "listings": ["https://g.example/aktuelles/"]}
+    with pytest.raises(AppendError, match="nothing written"):
+        append_entry(path, entry)
+    assert path.read_text() == original and [p.name for p in tmp_path.iterdir()] == ["sources.yml"]
