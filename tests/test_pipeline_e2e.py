@@ -55,17 +55,19 @@ def con(warehouse):
     connection.close()
 
 
-def test_articles_from_all_four_publishers(con):
+def test_articles_from_all_six_publishers(con):
     by_source = dict(con.execute("select source_id, count(*) from marts.articles group by all").fetchall())
-    assert set(by_source) == {"dresden", "dortmund", "dlr", "smart_city_dialog"}
-    assert sum(by_source.values()) >= 16
+    assert set(by_source) == {"dresden", "dortmund", "dlr", "smart_city_dialog", "dresden_presse",
+                              "dortmund_smart_city"}
+    assert sum(by_source.values()) >= 22
     assert con.execute("select count(*) from marts.articles where title is null or body_text is null "
                        "or published_date is null").fetchone()[0] == 0
 
 
 def test_listing_pages_never_become_articles(con):
     urls = [u for (u,) in con.execute("select url from marts.articles").fetchall()]
-    assert not any(u.rstrip("/").endswith(("/news/neuigkeiten", "/de/news", "/aktuelles/news")) for u in urls)
+    listings = ("/news/neuigkeiten", "/de/news", "/aktuelles/news", "/pressemitteilungen.php", "/smart-city/aktuelles")
+    assert not any(u.rstrip("/").endswith(listings) for u in urls)
 
 
 def test_irrelevant_city_news_is_kept_and_flagged(con):
