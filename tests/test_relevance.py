@@ -2,7 +2,7 @@
 
 Besides hand-picked examples, every labelled set is scored and held to a pinned accuracy floor:
 our own corpus (tests/fixtures/relevance, see its README for the labelling rule), the entity fixtures and,
-when the evaluation harness is checked out beside the project, its dev set. The snapshot's 23 articles are
+when the evaluation harness is checked out beside the project, its dev set. The snapshot's 29 articles are
 checked through the whole pipeline in test_snapshot_fixtures.py.
 """
 from __future__ import annotations

@@ -209,7 +209,7 @@ def test_the_fetcher_reads_a_gzip_page_from_a_warc_replay(archive, tmp_path):
 
 
 def test_the_manifest_snapshot_written_as_warc_replays_the_same(tmp_path):
-    """The recorded snapshot of the four sources, turned into a WARC, gives exactly what its manifest gives."""
+    """The recorded snapshot of the six sources, turned into a WARC, gives exactly what its manifest gives."""
     entries = yaml.safe_load((SNAPSHOT / "manifest.yml").read_text(encoding="utf-8"))["responses"]
 
     def records(w: WARCWriter) -> None:
