@@ -106,7 +106,7 @@ async def build_flow(db: Path) -> DbtOutcome:
     with connect(db) as con:
         record_build(con, fingerprint)
     if Settings().publish:
-        publish(db)
+        publish(db, Settings().publish_in_place)
     return outcome
 
 
@@ -122,7 +122,7 @@ async def pipeline_flow(
     if current:
         get_run_logger().info("nothing changed since the last build; the marts are up to date")
         if Settings().publish:
-            publish(db)  # the copy still shows this run in its ops tables and marts.runs
+            publish(db, Settings().publish_in_place)  # the copy still shows this run in its ops tables, marts.runs
     else:
         await build_flow(db)
     return report
@@ -140,11 +140,12 @@ async def check_sources_flow(sources_file: Path, db: Path | None = None) -> list
     settings = Settings()
     checks = await check_sources(load_sources(sources_file), settings)
     results = [check.to_dict() for check in checks]
+    # The artifact first: a warehouse busy past the lock timeout must not cost the check's findings.
+    await acreate_markdown_artifact(markdown=checks_markdown(checks), key="stadtradar-source-checks",
+                                    description="Each source checked against its live site")
     if db is not None:
         with writer_lock(db, settings.lock_timeout), connect(db) as con:
             record_checks(con, now(), results)
-    await acreate_markdown_artifact(markdown=checks_markdown(checks), key="stadtradar-source-checks",
-                                    description="Each source checked against its live site")
     return results
 
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     check_cron: str = "0 5 * * 1"
     lock_timeout: float = 300.0  # seconds a run waits for another run to release the warehouse
     publish: bool = True  # after a successful build, copy the warehouse to published/ for BI tools
+    # A re-run that built nothing writes only its changes into the earlier published copy (warehouse/publish.py);
+    # false copies the whole file every time (readers without DuckDB's file lock, NFS without lockd).
+    publish_in_place: bool = True
 
 
 class Selectors(BaseModel):

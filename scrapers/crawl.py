@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -19,10 +20,16 @@ from scrapers.discovery import (
     parse_sitemap,
 )
 from scrapers.fetch import Fetcher, FetchError, RobotsRefusal
+from scrapers.recorder import RecordError
 from scrapers.records import FetchedPage
 from scrapers.urls import canonicalize, netloc_of
 
 T = TypeVar("T")
+
+# What autodiscovery adds to a source's own entry points, per run: a robots.txt may name thousands of
+# sitemaps, a page announce hundreds of feeds.
+MAX_ROBOTS_SITEMAPS = 5
+MAX_ANNOUNCED_FEEDS = 3
 
 
 @dataclass(frozen=True)
@@ -169,25 +176,17 @@ async def discover(  # noqa: C901
         if page is not None:
             add(_parsed(result, feed_url, parse_feed, page.text, page.final_url) or [])
 
-    pending_sitemaps: list[str] = list(source.sitemaps)
-    if source.autodiscover:
-        found_sitemaps = await _robots_sitemaps(fetcher, source)
-        result.autodiscovered += [url for url in found_sitemaps if url not in pending_sitemaps]
-        pending_sitemaps += found_sitemaps
     seen_sitemaps: set[str] = set()
-    while pending_sitemaps and len(seen_sitemaps) < settings.max_sitemaps:
-        sitemap_url = pending_sitemaps.pop(0)
-        if sitemap_url in seen_sitemaps:
-            continue
-        seen_sitemaps.add(sitemap_url)
-        page = await _fetch_discovery(fetcher, sitemap_url, source, "sitemap", result, deadline)
-        sitemap = _parsed(result, sitemap_url, parse_sitemap, page.text, page.final_url) if page else None
-        if sitemap is not None:
-            found, children = sitemap
-            add(found)
-            pending_sitemaps.extend(c for c in children if c not in seen_sitemaps)
+    declared = list(dict.fromkeys(_canonical_or_as_is(url) for url in source.sitemaps))
+    await _read_sitemaps(declared, seen_sitemaps, settings.max_sitemaps, fetcher, source, result, deadline, add)
+    if source.autodiscover:  # after the declared sitemaps and their children, which they must not crowd out
+        extra = [url for url in await _robots_sitemaps(fetcher, source) if url not in seen_sitemaps]
+        extra = extra[:MAX_ROBOTS_SITEMAPS]
+        result.autodiscovered += extra
+        await _read_sitemaps(extra, seen_sitemaps, settings.max_sitemaps, fetcher, source, result, deadline, add)
 
     announced_feeds: list[str] = []
+    declared_feeds = {_canonical_or_as_is(url) for url in source.feeds}
     for start in source.listings:
         url: str | None = start
         for _ in range(settings.max_listing_pages):
@@ -197,10 +196,11 @@ async def discover(  # noqa: C901
             page = await _fetch_discovery(fetcher, url, source, "listing", result, deadline)
             if page is None:
                 break
-            if source.autodiscover and url == start:
+            if source.autodiscover and url == start and len(announced_feeds) < MAX_ANNOUNCED_FEEDS:
                 announced_feeds += [feed for feed in alternate_feeds(page.text, page.final_url)
-                                    if feed not in source.feeds and feed not in announced_feeds
+                                    if feed not in declared_feeds and feed not in announced_feeds
                                     and netloc_of(feed) in source.hosts]
+                announced_feeds = announced_feeds[:MAX_ANNOUNCED_FEEDS]
             listing = _parsed(result, url, parse_listing, page.text, page.final_url, source.link_selector,
                               source.next_selector)
             if listing is None:
@@ -226,25 +226,56 @@ async def discover(  # noqa: C901
     return result
 
 
+async def _read_sitemaps(pending: list[str], seen: set[str], limit: int, fetcher: Fetcher, source: Source,
+                         result: CrawlResult, deadline: Deadline, add: Callable[[list[DiscoveredLink]], int]) -> None:
+    """Read sitemaps breadth first, an index's children after it, until `seen` holds `limit` of them."""
+    queue = collections.deque(pending)
+    while queue and len(seen) < limit:
+        sitemap_url = queue.popleft()
+        if sitemap_url in seen:
+            continue
+        seen.add(sitemap_url)
+        page = await _fetch_discovery(fetcher, sitemap_url, source, "sitemap", result, deadline)
+        sitemap = _parsed(result, sitemap_url, parse_sitemap, page.text, page.final_url) if page else None
+        if sitemap is not None:
+            found, children = sitemap
+            add(found)
+            queue.extend(c for c in children if c not in seen)
+
+
+def _canonical_or_as_is(url: str) -> str:
+    try:
+        return canonicalize(url)
+    except ValueError:  # the fetch names it in the run's errors
+        return url
+
+
+def usable_sitemaps(named: Iterable[str], source: Source) -> list[str]:
+    """The sitemap URLs of robots.txt `Sitemap:` lines a source may read: canonical, on its hosts, each once;
+    a malformed line is skipped (robots.txt is the site's text, not ours)."""
+    found: dict[str, None] = {}
+    for url in named:
+        try:
+            url = canonicalize(url)
+            if netloc_of(url) in source.hosts:
+                found.setdefault(url)
+        except ValueError:
+            continue
+    return list(found)
+
+
 async def _robots_sitemaps(fetcher: Fetcher, source: Source) -> list[str]:
-    """The sitemaps named by the robots.txt of the source's hosts, those on its hosts only; a robots.txt
-    that cannot be read names none (the fetches that need it report why)."""
+    """The sitemaps named by the robots.txt of the source's hosts that it may read; a robots.txt that cannot
+    be read names none (the fetches that need it report why)."""
     origins = dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/"
                             for u in (*source.feeds, *source.sitemaps, *source.listings))
-    found: list[str] = []
+    named: list[str] = []
     for origin in origins:
         try:
-            named = await fetcher.robots_sitemaps(origin, source)
+            named += await fetcher.robots_sitemaps(origin, source)
         except FetchError:
             continue
-        for url in named:
-            try:
-                url = canonicalize(url)
-            except ValueError:
-                continue
-            if url not in found and netloc_of(url) in source.hosts:
-                found.append(url)
-    return found
+    return usable_sitemaps(named, source)
 
 
 async def _fetch_discovery(
@@ -277,6 +308,8 @@ async def _fetch_in_time(fetcher: Fetcher, url: str, source: Source, result: Cra
     except TimeoutError:
         result.defer(1)
         return None
+    except RecordError:
+        raise  # the recording of the run failed (disk full): the run stops rather than record half
     except Exception as exc:  # noqa: BLE001 - see _as_fetch_error
         _record_failure(result, url, exc)
         return None

@@ -35,6 +35,10 @@ PARSED_CONTENT_TYPES = (
     "application/atom+xml",
     "text/plain",  # robots.txt, and feeds served carelessly
 )
+# How a recording (`run --record`) keeps a request that brought no usable response (refused connection,
+# timeout, a body over the cap): a status no server sends and no retry follows, with the reason in a header.
+FAILED_STATUS = 599
+FAILED_REASON_HEADER = "X-Stadtradar-Fetch-Error"
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream", ""})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -52,6 +56,15 @@ class FetchError(Exception):
         self.reason = reason
         self.status = status
         self.attempts = attempts
+
+
+class RedirectRefused(FetchError):
+    """A redirect leads off the source (another host or port, a private address, another scheme); `target`
+    is where it leads, canonical, so a caller can decide whether that is the same site under another name."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None, attempts: int = 1, *, target: str = ""):
+        super().__init__(url, reason, status, attempts)  # the base's signature: the ledger copies errors by it
+        self.target = target
 
 
 class RobotsRefusal(FetchError):
@@ -253,6 +266,8 @@ class Fetcher:
             raise FetchError(url, f"malformed URL ({exc})") from None
         await self._check_target(url, source)
         await self._check_robots(url, url, source)
+        if self.recorder is not None:
+            headers = None  # a recording keeps whole bodies: a 304 would replay as an empty page
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             response, body, attempts = await self._get_with_retries(current, source, headers or {})
@@ -266,8 +281,8 @@ class Fetcher:
                 try:
                     await self._check_target(target, source)
                 except FetchError as exc:
-                    raise FetchError(url, f"redirect to {target} refused: {exc.reason}", response.status_code,
-                                     attempts) from None
+                    raise RedirectRefused(url, f"redirect to {target} refused: {exc.reason}", response.status_code,
+                                          attempts, target=target) from None
                 await self._check_robots(url, target, source)  # a redirect must not lead around robots.txt
                 current = target
                 continue
@@ -304,6 +319,14 @@ class Fetcher:
         inflated = _CappedBody(url, "gzip", self.settings.max_body_bytes, status)
         inflated.feed(body)
         content = inflated.finish()
+        rest = inflated.inflater.unused_data if inflated.inflater is not None else b""
+        while rest[:2] == GZIP_MAGIC:  # a file of several gzip members (`cat a.gz b.gz`) is their contents joined
+            member = _CappedBody(url, "gzip", self.settings.max_body_bytes - len(content), status)
+            member.feed(rest)
+            content += member.finish()
+            rest = member.inflater.unused_data if member.inflater is not None else b""
+        if rest.strip(b"\0"):
+            raise FetchError(url, f"gzip file followed by {len(rest)} bytes that are not gzip data", status)
         declared = content_type.split(";")[0].strip().lower()
         if declared in GZIP_TYPES and content.lstrip()[:1] == b"<":
             content_type = "application/xml"
@@ -435,12 +458,24 @@ class Fetcher:
                 retry_after = _retry_after_seconds(response.headers.get("retry-after"))
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 problem, status = f"{type(exc).__name__}: {exc}".rstrip(": "), None
+                self._record_failure(url, problem)
             except httpx.HTTPError as exc:  # not transient (a malformed URL or response); retrying cannot help
+                self._record_failure(url, f"{type(exc).__name__}: {exc}")
                 raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": "), None, attempts) from None
+            except FetchError as exc:  # the body broke a bound (size, encoding, time)
+                self._record_failure(url, exc.reason)
+                raise
             if attempts > self.settings.retries:
                 raise FetchError(url, problem, status, attempts)
             backoff = self.settings.backoff_base * 2 ** (attempts - 1) * (0.5 + random.random())
             await self.sleep(min(self.settings.backoff_cap, retry_after if retry_after is not None else backoff))
+
+    def _record_failure(self, url: str, reason: str) -> None:
+        """A request that brought no usable response, for the recorder: as FAILED_STATUS, which a replay turns
+        into a failure again (for robots.txt: "could not be read", as in the live run), not into a 404."""
+        if self.recorder is not None:
+            failed = httpx.Response(FAILED_STATUS, headers={FAILED_REASON_HEADER: reason[:500]})
+            self.recorder(url, failed, b"")
 
     async def _get_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
         deadline = self.settings.fetch_deadline

@@ -19,6 +19,7 @@ from warcio.statusandheaders import (  # type: ignore[import-untyped]
     StatusAndHeadersParserException,
 )
 
+from scrapers.fetch import FAILED_STATUS
 from scrapers.urls import canonicalize
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
@@ -115,11 +116,17 @@ def _load_warcs(where: Path, files: list[Path]) -> dict[str, RecordedResponse]:
     return {url: response for url, (_date, response) in latest.items()}
 
 
+# Answers that stand in for a URL only when no capture of it is held: 304 (see _load_warcs) and a recorded failure
+# (`run --record` keeps a request that brought no response as FAILED_STATUS; a later recording may have the page).
+_STAND_IN_STATUSES = frozenset({304, FAILED_STATUS})
+
+
 def _keep(latest: dict[str, tuple[dt.datetime, RecordedResponse]], url: str, date: dt.datetime,
           response: RecordedResponse) -> None:
     held = latest.get(url)
     # `>=`: files and their records arrive in order, so on equal dates the later one wins
-    if held is None or held[1].status == 304 or (response.status != 304 and date >= held[0]):
+    if (held is None or held[1].status in _STAND_IN_STATUSES
+            or (response.status not in _STAND_IN_STATUSES and date >= held[0])):
         latest[url] = (date, response)
 
 

@@ -22,6 +22,10 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # lookup of a host outside loopback), whichever test module first imports Prefect.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The tests' HTTP goes to loopback servers only: never through a proxy a developer's shell may name (httpx, and the
+# commands the tests start, would send it there).
+for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_proxy, None)
 
 # Rough cost in seconds (two busy cores) of each slow module's end-to-end tests, for the test order below; a
 # module not listed counts 3 s per end-to-end test. Only the order depends on these, never a result.

@@ -154,3 +154,37 @@ def test_a_gzip_bomb_sitemap_stops_at_the_body_cap(local_site, fast_settings):
     settings = fast_settings.model_copy(update={"max_body_bytes": 1_000_000})
     result = crawl(make_source(site.base, sitemaps=[f"{site.base}/sitemap.xml.gz"]), settings)
     assert [e.reason for e in result.errors] == ["body exceeds the cap of 1000000 bytes (after decompression)"]
+
+
+def test_a_sitemap_of_several_gzip_members_is_read_whole_and_trailing_junk_is_named(local_site, fast_settings):
+    import gzip
+
+    site = local_site({})
+    head = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    body = f"<url><loc>{site.base}/news/1-artikel/</loc></url><url><loc>{site.base}/news/2-artikel/</loc></url>"
+    joined = gzip.compress((head + body[:40]).encode()) + gzip.compress((body[40:] + "</urlset>").encode())
+    site.routes.update({"/a.xml.gz": Reply(joined, headers={"Content-Type": "application/octet-stream"}),
+                        "/b.xml.gz": Reply(gzip.compress(head.encode() + b"</urlset>") + b"junk",
+                                           headers={"Content-Type": "application/gzip"}),
+                        "/news/": Reply("<html></html>"),
+                        **{f"/news/{n}-artikel/": article(n) for n in (1, 2)}})
+    result = crawl(make_source(site.base, sitemaps=[f"{site.base}/a.xml.gz", f"{site.base}/b.xml.gz"]),
+                   fast_settings)
+    assert sorted(result.hints) == [f"{site.base}/news/{n}-artikel/" for n in (1, 2)]
+    assert [e.reason for e in result.errors] == ["gzip file followed by 4 bytes that are not gzip data"]
+
+
+def test_a_refused_redirect_names_its_target(local_site, fast_settings):
+    import pytest
+
+    from scrapers.fetch import RedirectRefused
+
+    site = local_site({"/weg": Reply("", status=301, headers={"Location": "http://127.0.0.2:9/da"})})
+
+    async def go() -> None:
+        async with Fetcher(fast_settings) as fetcher:
+            await fetcher.fetch(f"{site.base}/weg", make_source(site.base))
+
+    with pytest.raises(RedirectRefused) as caught:
+        asyncio.run(go())
+    assert caught.value.target == "http://127.0.0.2:9/da"

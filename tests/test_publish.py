@@ -1,6 +1,7 @@
 """The published copy for BI tools: two copies in turn behind a link, refreshed in place when the build is the same."""
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -138,6 +139,8 @@ def test_a_reader_holding_the_older_copy_keeps_it_and_the_link_gets_a_fresh_copy
     # a BI tool in another process (DuckDB's file locks hold between processes) opens the published copy
     reader = subprocess.Popen([sys.executable, "-c", READER, str(link)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
+    held = link.resolve()
+    held_inode = held.stat().st_ino
     try:
         assert reader.stdout is not None and reader.stdin is not None
         assert reader.stdout.readline().strip() == "1"
@@ -149,6 +152,7 @@ def test_a_reader_holding_the_older_copy_keeps_it_and_the_link_gets_a_fresh_copy
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == "1"  # the reader still reads the copy it opened
+        assert held.stat().st_ino != held_inode  # that name got a new file; the reader's file was not written
     finally:
         reader.kill()
         reader.wait()
@@ -183,13 +187,17 @@ def test_a_copy_published_before_the_link_is_replaced_by_the_link(tmp_path):
 
 def test_without_symbolic_links_the_name_itself_is_the_copy(tmp_path, monkeypatch):
     def no_links(self, target):
-        raise OSError("symbolic links are not supported here")
+        raise OSError(errno.EPERM, "Operation not permitted")  # what a FAT or SMB mount answers
 
     monkeypatch.setattr(Path, "symlink_to", no_links)
     db = _warehouse(tmp_path)
     _run(db, "r1")
     link = publish(db)
     assert not link.is_symlink() and link.is_file() and _runs(link) == ["r1"]
+    _run(db, "r2")
+    publish(db)
+    assert _runs(link) == ["r1", "r2"]
+    assert sorted(os.listdir(link.parent)) == ["stadtradar.duckdb"]  # no copies in turn beside it
 
 
 @pytest.mark.parametrize("runs", [1, 4])
@@ -202,3 +210,66 @@ def test_the_folder_holds_the_link_and_at_most_two_copies(tmp_path, runs):
     assert "stadtradar.duckdb" in names
     assert not [n for n in names if n.endswith((".partial", ".link", ".wal"))]
     assert len(names) <= 3
+
+
+def test_a_rebuild_of_unchanged_data_is_another_build_and_copied_whole(tmp_path):
+    db = _warehouse(tmp_path)
+    link = publish(db)
+    older = _older_copy(link)
+    inode = older.stat().st_ino
+    con = connect(db)
+    try:  # `stadtradar build` with nothing changed: same fingerprint, new build (the marts were rewritten)
+        con.execute("update marts.articles set title = 'Neu gebaut'")
+        _build(con)
+    finally:
+        con.close()
+    publish(db)
+    assert link.resolve() == older and older.stat().st_ino != inode
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        assert con.execute("select title from marts.articles").fetchall() == [("Neu gebaut",)]
+    finally:
+        con.close()
+
+
+def test_a_write_ahead_log_left_beside_a_copy_is_never_replayed_onto_another_file(tmp_path):
+    db = _warehouse(tmp_path)
+    link = publish(db)
+    older = _older_copy(link)
+    stale = Path(f"{older}.wal")
+    stale.write_bytes(b"a log of a refresh that was killed before its checkpoint")
+    _run(db, "r1")
+    publish(db)
+    assert link.resolve() == older and not stale.exists() and _runs(link) == ["r1"]
+
+
+def test_publishing_whole_copies_only_when_in_place_is_off(tmp_path):
+    db = _warehouse(tmp_path)
+    link = publish(db, in_place=False)
+    first = link.resolve()
+    inodes = {first.stat().st_ino}
+    for n in range(2):
+        _run(db, f"r{n}")
+        publish(db, in_place=False)
+        inodes.add(link.resolve().stat().st_ino)
+    assert len(inodes) == 3 and _runs(link) == ["r0", "r1"]
+
+
+def test_a_view_among_the_refreshed_schemas_is_left_to_its_tables(tmp_path):
+    db = _warehouse(tmp_path)
+    con = connect(db)
+    try:
+        con.execute("create view ops.recent_runs as select * from ops.runs")
+    finally:
+        con.close()
+    link = publish(db)
+    older = _older_copy(link)
+    inode = older.stat().st_ino
+    _run(db, "r1")
+    publish(db)
+    assert link.resolve() == older and older.stat().st_ino == inode  # refreshed in place, the view untouched
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        assert con.execute("select run_id from ops.recent_runs").fetchall() == [("r1",)]
+    finally:
+        con.close()

@@ -144,3 +144,49 @@ def test_httpx_reason_phrases_survive(tmp_path):
     recorder.record("https://a.example/x", httpx.Response(418, content=b"tea"), b"tea")
     recorder.close()
     assert load_snapshot(tmp_path)["https://a.example/x"].status == 418
+
+
+def test_a_request_without_a_response_is_recorded_as_a_failure_and_replays_as_one(local_site, fast_settings, tmp_path):
+    import socket
+
+    from scrapers.fetch import FAILED_STATUS, FetchError
+
+    with socket.socket() as probe:  # a loopback port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    source = make_source(dead)
+
+    async def live() -> None:
+        with WarcRecorder(tmp_path / "rec", "run-1") as recorder:
+            async with Fetcher(fast_settings, recorder=recorder.record) as fetcher:
+                with pytest.raises(FetchError):
+                    await fetcher.fetch(f"{dead}/news/1-werkstatt/", source)
+
+    asyncio.run(live())
+    snapshot = load_snapshot(tmp_path / "rec")
+    assert snapshot[f"{dead}/robots.txt"].status == FAILED_STATUS  # robots.txt could not be read
+
+    async def replayed() -> str:
+        async with Fetcher(fast_settings, ReplayTransport(snapshot)) as fetcher:
+            with pytest.raises(FetchError) as caught:
+                await fetcher.fetch(f"{dead}/news/1-werkstatt/", source)
+            return caught.value.reason
+
+    assert "robots.txt could not be read" in asyncio.run(replayed())  # as live, not a 404 that allows all
+
+
+def test_a_recording_asks_unconditionally_and_a_failure_never_hides_a_capture(local_site, fast_settings, tmp_path):
+    site = local_site(site_routes())
+    source = make_source(site.base)
+
+    async def live() -> None:
+        with WarcRecorder(tmp_path / "rec", "run-1") as recorder:
+            async with Fetcher(fast_settings, recorder=recorder.record) as fetcher:
+                await fetcher.fetch(f"{site.base}/news/1-werkstatt/", source, headers={"If-None-Match": '"v1"'})
+
+    asyncio.run(live())
+    assert all("If-None-Match" not in h for h in site.request_headers)
+    later = WarcRecorder(tmp_path / "rec", "run-2")
+    later.record(f"{site.base}/news/1-werkstatt/", httpx.Response(599), b"")
+    later.close()
+    assert load_snapshot(tmp_path / "rec")[f"{site.base}/news/1-werkstatt/"].status == 200

@@ -41,7 +41,7 @@ def test_status_names_a_source_whose_latest_check_is_not_ok(tmp_path):
         state = warehouse_status(con)
     assert not state["healthy"]
     assert state["attention"] == [
-        "source ulm: check-sources found it broken on 2026-11-30 05:00: robots.txt disallows /aktuelles/"]
+        "source ulm: check-sources found it broken on 2026-11-30 05:00 UTC: robots.txt disallows /aktuelles/"]
     assert {c["source_id"] for c in state["checks"]} == {"ulm", "jena"}
 
 
@@ -85,3 +85,24 @@ def test_the_weekly_check_flow_stores_its_verdicts(local_site, tmp_path, prefect
     results = asyncio.run(check_sources_flow(sources, db))
     assert [r["verdict"] for r in results] == ["degraded"]
     assert read_rows(db, "select source_id, verdict from ops.source_checks") == [("stadt", "degraded")]
+
+
+def _source_run(con, run_id: str, source_id: str, finished: dt.datetime, healthy: bool) -> None:
+    con.execute("insert into ops.source_runs (run_id, source_id, discovered, fetched, not_modified, articles, "
+                "articles_new, articles_updated, articles_unchanged, errors, failed, healthy, health_reason, "
+                "finished_at) values (?, ?, 1, 1, 0, 1, 0, 0, 1, 0, false, ?, ?, ?)",
+                [run_id, source_id, healthy, None if healthy else "no dates", finished])
+
+
+def test_a_failed_check_stops_counting_after_a_healthy_run_or_once_the_source_is_gone(tmp_path):
+    with connect(tmp_path / "w.duckdb") as con:
+        record_checks(con, MONDAY, [check("ulm", "broken", "no answer"), check("jena", "broken", "no answer"),
+                                    check("alt", "broken", "no answer")])
+        _source_run(con, "r1", "ulm", MONDAY - dt.timedelta(days=1), True)
+        _source_run(con, "r1", "jena", MONDAY - dt.timedelta(days=1), True)
+        _source_run(con, "r1", "alt", MONDAY - dt.timedelta(days=1), True)
+        # Tuesday's run crawls ulm and jena well; alt was removed from sources.yml
+        _source_run(con, "r2", "ulm", MONDAY + dt.timedelta(days=1), True)
+        _source_run(con, "r2", "jena", MONDAY + dt.timedelta(days=1), False)
+        attention = warehouse_status(con)["attention"]
+    assert [line.split(":")[0] for line in attention if "check-sources" in line] == ["source jena"]

@@ -14,6 +14,25 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _standing(checks: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The checks that are not ok and still stand: of a source the last run crawled (a source since removed
+    from sources.yml is not checked again), with no healthy run of it since (a passing failure, such as a
+    DNS outage on the check's morning, is over once a run reads the source well)."""
+    last = {s["source_id"]: s for s in sources}  # each source's latest run
+    newest = max(sources, key=lambda s: s["finished_at"], default=None)
+    crawled = {s["source_id"] for s in sources if newest is not None and s["run_id"] == newest["run_id"]}
+    standing = []
+    for check in checks:
+        source = last.get(check["source_id"])
+        if check["verdict"] == "ok" or (newest is not None and check["source_id"] not in crawled):
+            continue
+        read_well_since = source is not None and source["healthy"] and source["finished_at"] > check["checked_at"]
+        if read_well_since:
+            continue
+        standing.append(check)
+    return standing
+
+
 def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_active: bool = True) -> dict[str, Any]:
     """Last runs, the latest state of every source and its latest check (check-sources), and whether anything
     needs attention.
@@ -35,10 +54,9 @@ def warehouse_status(con: duckdb.DuckDBPyConnection, runs: int = 5, writer_activ
         order by source_id""")
     attention = [f"source {s['source_id']}: {s['health_reason'] or 'failed'}" for s in sources if not s["healthy"]]
     checks = latest_checks(con)
-    for check in checks:
-        if check["verdict"] != "ok":
-            attention.append(f"source {check['source_id']}: check-sources found it {check['verdict']} on "
-                             f"{str(check['checked_at'])[:16]}: {'; '.join(check['reasons']) or 'no reason given'}")
+    for check in _standing(checks, sources):
+        attention.append(f"source {check['source_id']}: check-sources found it {check['verdict']} on "
+                         f"{str(check['checked_at'])[:16]} UTC: {'; '.join(check['reasons']) or 'no reason given'}")
     dead: set[str] = set()
     if not writer_active:
         for run in _rows(con, "select run_id, flow, started_at from ops.runs where status = 'running' "
