@@ -1,7 +1,8 @@
 """The `stadtradar` commands that hold sources.yml against the live sites: check-sources and add-source.
 
-`register(app)` adds them to the CLI in flows/cli.py; the logic lives in scrapers/sitecheck.py and
-scrapers/sitefinder.py, and only scrapers/fetch.py talks HTTP.
+`register(app)` adds them to the CLI in flows/cli.py; the logic lives in scrapers/sitecheck.py,
+scrapers/sitefinder.py, scrapers/url_patterns.py and scrapers/source_entries.py, and only scrapers/fetch.py talks
+HTTP.
 """
 from __future__ import annotations
 
@@ -56,28 +57,27 @@ def _line(text: str, style: str = "") -> None:
     out.print(Text(text, style=style), soft_wrap=True)  # Text: URLs and patterns hold [brackets], not markup
 
 
+DETAIL_MARKS = {"Reasons": ("-", ""), "Suggestions": ("→", "cyan"), "Notes": ("·", "dim")}
+
+
 def _print_checks(checks: list[SourceCheck]) -> None:
+    """The checks for a terminal: a table, then each source's details (the markdown report's, see sitecheck)."""
+    from scrapers.sitecheck import check_details, check_row
+
     table = Table("source", "verdict", "entry points", "article links", "newest article")
     for check in checks:
-        newest = check.newest_article
-        article = "–"
-        if newest is not None:
-            day = newest.published_date.isoformat() if newest.published_date else "no date"
-            article = f"{day}: {newest.title}" if newest.extracted else f"not read: {newest.error}"
-        working = sum(1 for e in check.entry_points if e.ok)
-        table.add_row(Text(check.source_id), Text(check.verdict, style=VERDICT_STYLES.get(check.verdict, "")),
-                      f"{working}/{len(check.entry_points)} readable", str(check.article_links), Text(article))
+        row = check_row(check)
+        table.add_row(Text(row.source_id), Text(row.verdict, style=VERDICT_STYLES.get(row.verdict, "")),
+                      f"{row.working}/{row.entry_points} readable", str(row.article_links), Text(row.newest))
     out.print(table)
     for check in checks:
-        if not (check.reasons or check.suggestions or check.notes):
-            continue
-        _line(f"{check.source_id}: {check.verdict}", VERDICT_STYLES.get(check.verdict, ""))
-        for reason in check.reasons:
-            _line(f"  - {reason}")
-        for suggestion in check.suggestions:
-            _line(f"  → {suggestion}", "cyan")
-        for note in check.notes:
-            _line(f"  · {note}", "dim")
+        details = check_details(check)
+        if details:
+            _line(f"{check.source_id}: {check.verdict}", VERDICT_STYLES.get(check.verdict, ""))
+        for title, items in details:
+            mark, style = DETAIL_MARKS.get(title, ("-", ""))
+            for item in items:
+                _line(f"  {mark} {item}", style)
 
 
 def check_sources(
@@ -93,7 +93,9 @@ def check_sources(
 
     A few requests per source, none that robots.txt refuses; a verdict (ok, degraded, broken), reasons, suggestions.
 
-    Exit status: 0 every checked source is ok; 2 some are degraded or broken; 1 bad input (sources file, --source).
+    Exit status: 0 every checked source is ok; 2 some are degraded or broken; 1 bad input (sources file, --source)
+    or the verdicts could not be stored; 3 the warehouse is busy (another run holds it: the verdicts are printed
+    but not stored).
     """
     from scrapers.sitecheck import check_sources as run_checks
 
@@ -108,12 +110,14 @@ def check_sources(
     selected = [s for s in configured if not source or s.id in source]
     settings = Settings()
     checks = asyncio.run(run_checks(selected, settings))
-    if db is not None:
-        _store(db, checks, settings)
+    # Printed before they are stored: a busy or broken warehouse must not cost the results of the requests made.
     if format is CheckFormat.json:
         sys.stdout.write(json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
     else:
         _print_checks(checks)
+    if db is not None:
+        _store(db, checks, settings)
     if any(c.verdict != "ok" for c in checks):
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -168,10 +172,16 @@ def add_source(
 
     Exit status: 0 a usable entry; 2 none could be proposed (the reasons are printed); 1 bad input.
     """
-    from scrapers.sitefinder import AppendError, append_entry, find_source
+    from scrapers.sitefinder import find_source
+    from scrapers.source_entries import AppendError, append_entry
+    from scrapers.urls import canonicalize
 
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:  # as find_source will: a port out of range or a broken IPv6 literal raises only here
+        parts = urlsplit(canonicalize(url.strip()))
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError as exc:
+        raise _fail(f"{url!r} is not a valid URL: {exc}") from None
+    if not valid:
         raise _fail(f"{url!r} is not an http(s) URL")
     if id is not None and not re.fullmatch(r"[a-z0-9_]+", id):
         raise _fail(f"--id {id!r}: use lower case letters, digits and underscores")

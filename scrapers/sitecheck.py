@@ -13,27 +13,25 @@ import httpx
 from protego import Protego
 
 from scrapers.config import Settings, Source
+from scrapers.crawl import MAX_ANNOUNCED_FEEDS, MAX_ROBOTS_SITEMAPS, usable_sitemaps
 from scrapers.fetch import ALLOW_ALL, Fetcher, FetchError
 from scrapers.sitefinder import (
+    MAX_CHILD_SITEMAPS,
     ArticleSummary,
     EntryPoint,
-    PatternProposal,
     fetch_page,
     newest_first,
-    propose_url_pattern,
     read_entry_point,
     read_sitemap_tree,
     summarise,
 )
-from scrapers.urls import canonicalize, netloc_of
+from scrapers.url_patterns import PatternProposal, propose_url_pattern
+from scrapers.urls import canonicalize
 
 ARTICLES_CHECKED = 3
-MAX_CHILD_SITEMAPS = 3  # per source and check, over all its sitemap indexes
-MAX_EXTRA_SITEMAPS = 2  # robots.txt sitemaps read beyond the declared ones (autodiscover)
-MAX_ANNOUNCED_FEEDS = 2
 MIN_BODY_CHARS = 200  # shorter article text suggests the extractor lost the body
 MAX_RULE_PROBE = 300  # characters of a path probed to name the robots.txt rule that refuses it
-VERDICTS = ("ok", "degraded", "broken")
+VERDICTS = ("ok", "degraded", "broken")  # the verdicts a check gives, best first (warehouse/checks.py stores them)
 
 
 @dataclass
@@ -53,7 +51,7 @@ class RobotsCheck:
     status: str  # read | absent (4xx: no rules) | unreadable (nothing may be fetched) | not checked
     detail: str | None = None  # why unreadable or not checked
     crawl_delay: float | None = None
-    sitemaps: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)  # its Sitemap lines the source may read (usable_sitemaps)
     disallowed: list[Disallowed] = field(default_factory=list)
 
 
@@ -123,6 +121,16 @@ def disallow_rule(rules: Protego, url: str, user_agent: str) -> str | None:
     return f"Disallow: {path[:shortest]}" if shortest else None
 
 
+def _canonical(urls: Iterable[str]) -> set[str]:
+    found = set()
+    for url in urls:
+        try:
+            found.add(canonicalize(url))
+        except ValueError:  # a malformed entry point is reported where it is read
+            continue
+    return found
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -156,7 +164,9 @@ def _replacements(source: Source, entry: EntryPoint, entries: list[EntryPoint], 
                     for e in announced]
         return [f"find the feed's new address on the site, or remove {entry.url} from feeds"]
     if entry.kind == "sitemap":
-        named = [s for r in robots for s in r.sitemaps if s not in source.sitemaps and s != entry.url]
+        declared = _canonical(source.sitemaps)
+        named = [s for s in usable_sitemaps((s for r in robots for s in r.sitemaps), source)
+                 if s not in declared and s != entry.url]
         if named:
             return [f"robots.txt names the sitemap {s}: put it in sitemaps instead of {entry.url}{autodiscover}"
                     for s in named[:2]]
@@ -170,9 +180,10 @@ def _pattern_problem(source: Source, entry: EntryPoint) -> tuple[str, str, Patte
     avoid = [entry.url, *([entry.next_page] if entry.next_page else [])]
     proposal = propose_url_pattern([link.url for link in entry.all_links()], avoid, source.hosts)
     if proposal.pattern is None:
+        why = f"; {proposal.query_note}" if proposal.query_note else ""
         return (f"none of the {entry.links} links of the {entry.kind} {entry.url} matches url_pattern, and none looks "
-                "like an article", f"open {entry.url} in a browser: if it still lists the news, set link_selector to "
-                "the CSS selector of its article links", proposal)
+                f"like an article{why}", f"open {entry.url} in a browser: if it still lists the news, set "
+                "link_selector to the CSS selector of its article links", proposal)
     return (f"the {entry.kind}'s article links look like {proposal.shape}; url_pattern does not match them; try "
             f"'{proposal.pattern}' ({entry.kind} {entry.url})",
             f"url_pattern: '{proposal.pattern}' ({proposal.explanation})", proposal)
@@ -262,12 +273,43 @@ def judge(  # noqa: C901 - one rule per kind of fault, in the order a reader fix
         broken.append("the feeds, sitemaps and listings hold no links at all")
     if articles:
         _judge_articles(articles, broken, degraded, suggestions)
+    declared = _canonical(source.sitemaps)
     for r in robots:
-        unused = [s for s in r.sitemaps if s not in source.sitemaps]
+        unused = [s for s in usable_sitemaps(r.sitemaps, source) if s not in declared]
         if unused and not source.autodiscover and (broken or degraded):
             notes.append(f"robots.txt of {r.origin} names sitemaps the entry does not use: {', '.join(unused)}")
     verdict = "broken" if broken else "degraded" if degraded else "ok"
     return Judgement(verdict, broken + degraded, list(dict.fromkeys(suggestions)), proposed, notes)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One source's line in a report's table."""
+
+    source_id: str
+    verdict: str
+    working: int  # entry points that could be read
+    entry_points: int
+    article_links: int
+    newest: str  # "2025-03-04: title", "not read: why", or "–"
+
+
+def check_row(check: SourceCheck) -> CheckRow:
+    """The table line of a check, for the markdown report and the terminal alike."""
+    newest = check.newest_article
+    article = "–"
+    if newest is not None:
+        day = newest.published_date.isoformat() if newest.published_date else "no date"
+        article = f"{day}: {newest.title}" if newest.extracted else f"not read: {newest.error}"
+    working = sum(1 for e in check.entry_points if e.ok)
+    return CheckRow(check.source_id, check.verdict, working, len(check.entry_points), check.article_links, article)
+
+
+def check_details(check: SourceCheck) -> list[tuple[str, list[str]]]:
+    """What a report lists below a check's table line, in the order a reader acts on it: (heading, items) for
+    its reasons, suggestions and notes; empty ones left out (a check without any has no details)."""
+    sections = (("Reasons", check.reasons), ("Suggestions", check.suggestions), ("Notes", check.notes))
+    return [(title, list(items)) for title, items in sections if items]
 
 
 def _cell(text: object) -> str:
@@ -279,21 +321,15 @@ def checks_markdown(checks: list[SourceCheck]) -> str:
     lines = ["| source | verdict | entry points working | article links | newest article |",
              "|---|---|---|---|---|"]
     for check in checks:
-        newest = check.newest_article
-        article = "–"
-        if newest is not None:
-            day = newest.published_date.isoformat() if newest.published_date else "no date"
-            article = f"{day}: {newest.title}" if newest.extracted else f"not read: {newest.error}"
-        working = sum(1 for e in check.entry_points if e.ok)
-        lines.append(f"| {_cell(check.source_id)} | **{check.verdict}** | {working}/{len(check.entry_points)} | "
-                     f"{check.article_links} | {_cell(article)} |")
+        row = check_row(check)
+        lines.append(f"| {_cell(row.source_id)} | **{row.verdict}** | {row.working}/{row.entry_points} | "
+                     f"{row.article_links} | {_cell(row.newest)} |")
     for check in checks:
-        if not (check.reasons or check.suggestions or check.notes):
-            continue
-        lines += ["", f"### {check.source_id}: {check.verdict}"]
-        for title, items in (("Reasons", check.reasons), ("Suggestions", check.suggestions), ("Notes", check.notes)):
-            if items:
-                lines += ["", f"**{title}**", *(f"- {item}" for item in items)]
+        details = check_details(check)
+        if details:
+            lines += ["", f"### {check.source_id}: {check.verdict}"]
+        for title, items in details:
+            lines += ["", f"**{title}**", *(f"- {item}" for item in items)]
     return "\n".join(lines) + "\n"
 
 
@@ -306,13 +342,13 @@ def _origins(source: Source) -> list[str]:
 
 
 async def _robots_rules(fetcher: Fetcher, origin: str, source: Source) -> tuple[Protego | str | None, list[str]]:
-    """The rules the Fetcher itself applies to an origin (read once per run) and its Sitemap lines; None when the
-    origin cannot be checked (a refused address)."""
+    """The rules the Fetcher itself applies to an origin (read once per run) and the sitemaps its Sitemap lines
+    name that the source may read; None when the origin cannot be checked (a refused address)."""
     try:
         rules = await fetcher.robots_rules(origin + "/", source)
     except FetchError:
         return None, []
-    return rules, list(rules.sitemaps) if isinstance(rules, Protego) else []
+    return rules, usable_sitemaps(rules.sitemaps, source) if isinstance(rules, Protego) else []
 
 
 async def _check_robots(fetcher: Fetcher, origin: str, source: Source, settings: Settings
@@ -384,15 +420,16 @@ async def check_source(source: Source, fetcher: Fetcher, settings: Settings) -> 
     reader = _Reader(fetcher, source, settings, rules)
     entries = [await reader.entry("feed", url, "declared") for url in source.feeds]
     budget = MAX_CHILD_SITEMAPS
-    sitemaps = [(url, "declared") for url in source.sitemaps]
-    if source.autodiscover:
-        named = [canonicalize(s) for r in robots for s in r.sitemaps if netloc_of(s) in source.hosts]
-        sitemaps += [(url, "robots.txt") for url in dict.fromkeys(named) if url not in
-                     {canonicalize(s) for s in source.sitemaps}][:MAX_EXTRA_SITEMAPS]
-    for url, via in sitemaps:
-        entry = await reader.entry("sitemap", url, via, budget)
+    for url in source.sitemaps:
+        entry = await reader.entry("sitemap", url, "declared", budget)
         budget -= len(entry.children)
         entries.append(entry)
+    if source.autodiscover:  # as the crawler: after the declared sitemaps and their children, the first few
+        named = usable_sitemaps((s for r in robots for s in r.sitemaps), source)
+        for url in [u for u in named if u not in reader.read][:MAX_ROBOTS_SITEMAPS]:
+            entry = await reader.entry("sitemap", url, "robots.txt", budget)
+            budget -= len(entry.children)
+            entries.append(entry)
     listings = [await reader.entry("listing", url, "declared") for url in source.listings]
     entries += listings
     declared_feeds = [e for e in entries if e.kind == "feed"]

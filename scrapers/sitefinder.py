@@ -1,25 +1,22 @@
-"""Proposing a sources.yml entry from a news site's URL, and reading feeds, sitemaps and listings for checks."""
+"""Probing a news site over the network: reading its feeds, sitemaps and listings (for add-source and the checks),
+and proposing a sources.yml entry from its URL."""
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import datetime as dt
-import os
+import ipaddress
 import re
-import shutil
-import tempfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
-import yaml
 from bs4 import BeautifulSoup, SoupStrainer
-from pydantic import ValidationError
 
-from scrapers.config import Settings, Source, SourcesFileError, load_sources
+from scrapers.config import Settings, Source
+from scrapers.crawl import MAX_ANNOUNCED_FEEDS, MAX_ROBOTS_SITEMAPS, usable_sitemaps
 from scrapers.discovery import (
     DiscoveredLink,
     DiscoveryError,
@@ -28,9 +25,20 @@ from scrapers.discovery import (
     parse_listing,
     parse_sitemap,
 )
-from scrapers.fetch import Fetcher, FetchError
+from scrapers.fetch import Fetcher, FetchError, RedirectRefused
 from scrapers.process import process_safely
 from scrapers.records import FetchedPage
+from scrapers.source_entries import clean_name, derive_id, entry_text, parse_entry
+from scrapers.url_patterns import (
+    FILE_SUFFIX,
+    PatternProposal,
+    article_like,
+    is_pagination,
+    netloc_or_none,
+    propose_url_pattern,
+    segments,
+    with_query,
+)
 from scrapers.urls import canonicalize, host_of, netloc_of
 
 # The usual places of a feed when a page announces none (WordPress, TYPO3, Drupal, static generators).
@@ -40,192 +48,16 @@ SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml")
 NEWS_WORDS = re.compile(r"aktuell|neuigkeit|news|presse|meldung|nachricht", re.I)
 # Child sitemaps that probably list articles are read first: an index often lists pages, images and news apart.
 NEWS_SITEMAP_WORDS = re.compile(r"news|aktuell|presse|meldung|nachricht|artikel|article|post|blog", re.I)
+# Child sitemaps read per probe or check, over all its sitemap indexes (the crawler reads more: this is a sample).
 MAX_CHILD_SITEMAPS = 3
 MAX_LISTING_CANDIDATES = 3
-MAX_ANNOUNCED_FEEDS = 2
-MAX_ROBOTS_SITEMAPS = 2
 TEST_ARTICLES = 3
 MIN_LISTING_MATCHES = 2  # article links a page must show to be worth reading as a listing
-MAX_EXCLUSIONS = 8  # non-article segments a url_pattern spells out in its lookahead; beyond that, a link_selector
 MAX_LINKS_KEPT = 5000  # per document: enough to propose a pattern, bounded against a sitemap of 50,000 URLs
-
-_FILE_SUFFIX = re.compile(
-    r"\.(pdf|jpe?g|png|gif|svg|webp|ico|zip|gz|docx?|xlsx?|pptx?|odt|ods|odp|csv|mp3|mp4|webm|ics|vcf|xml|rss|"
-    r"atom|json|css|js|txt)$", re.I)
-_PAGE_SUFFIX = re.compile(r"\.(html?|php|aspx?|jsp)$", re.I)
-_PAGINATION_SEGMENT = re.compile(r"^(?:seite|page|p|blatt)[-_]?[0-9]+$", re.I)
-_PAGINATION_DIRS = frozenset({"seite", "page", "p", "blatt"})
-_YEARISH = "[0-9]+"
-_REGEX_META = re.compile(r"([.^$*+?{}\[\]()|\\])")
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Pure parts: what a link looks like, the url_pattern proposal, the entry's YAML
-
-
-def _literal(text: str) -> str:
-    """text as a regex literal; unlike re.escape it leaves '-', '/' and ':' alone, so a pattern stays readable."""
-    return _REGEX_META.sub(r"\\\1", text)
-
-
-def _segments(path: str) -> list[str]:
-    return [s for s in path.split("/") if s]
-
-
-def is_pagination(url: str) -> bool:
-    """Whether url looks like another page of a listing (/seite-2, /page/3, ?page=2)."""
-    parts = urlsplit(url)
-    if re.search(r"(?:^|&)(?:page|seite|p|start|offset)=[0-9]+", parts.query, re.I):
-        return True
-    segments = _segments(parts.path)
-    if not segments:
-        return False
-    if _PAGINATION_SEGMENT.match(segments[-1]):
-        return True
-    return len(segments) >= 2 and segments[-1].isdigit() and segments[-2].lower() in _PAGINATION_DIRS
-
-
-def article_like(url: str) -> bool:
-    """Whether url looks like one article: below a section (two path segments or more), a slug or a number as its
-    last segment, no query, not a file, not a listing's next page."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.query or is_pagination(url):
-        return False
-    segments = _segments(parts.path)
-    if len(segments) < 2 or _FILE_SUFFIX.search(segments[-1]):
-        return False
-    stem = _PAGE_SUFFIX.sub("", unquote(segments[-1]))
-    if stem.isdigit():
-        return len(stem) >= 3  # an article id; /news/2 is more likely a page number
-    words = [w for w in re.split(r"[-_.+]+", stem) if w]
-    # A slug joins two words or more; a single word (/kontakt, /archiv) is a section or a service page.
-    return len(words) >= 2 and any(ch.isalpha() for ch in stem)
-
-
-@dataclass(frozen=True)
-class PatternProposal:
-    """A url_pattern derived from links, and why; pattern is None when the links show no article section."""
-
-    pattern: str | None
-    explanation: str
-    shape: str | None = None  # how the article URLs look, for messages: "/de/aktuelles/..."
-    matched: int = 0  # article-like links the pattern matches
-    candidates: int = 0  # article-like links considered
-
-    @property
-    def share(self) -> float:
-        return self.matched / self.candidates if self.candidates else 0.0
-
-
-@dataclass(frozen=True)
-class _Link:
-    url: str
-    scheme: str
-    netloc: str
-    dirs: tuple[str, ...]
-    last: str
-    slash: bool
-
-    @property
-    def key(self) -> tuple[str, str, tuple[str, ...]]:
-        # Number-only directories (years, months) vary between articles of one section.
-        return self.scheme, self.netloc, tuple(_YEARISH if d.isdigit() else d for d in self.dirs)
-
-
-def _split(url: str) -> _Link:
-    parts = urlsplit(url)
-    segments = _segments(parts.path)
-    return _Link(url, parts.scheme, netloc_of(url), tuple(segments[:-1]), segments[-1], parts.path.endswith("/"))
-
-
-def _group_regex(members: list[_Link], dirs: list[str]) -> str:
-    """The regex of a section: its directories, then one slug (with the file suffix and slash all share)."""
-    first = members[0]
-    suffixes = {m.last[m.last.rfind("."):].lower() if _PAGE_SUFFIX.search(m.last) else "" for m in members}
-    suffix = _literal(next(iter(suffixes))) if len(suffixes) == 1 else ""
-    slashes = {m.slash for m in members}
-    slash = ("/" if True in slashes else "") if len(slashes) == 1 else "/?"
-    head = f"^{_literal(first.scheme + '://' + first.netloc)}/" + "".join(f"{d}/" for d in dirs)
-    return f"{head}[^/?#]+{suffix}{slash}$"
-
-
-def _segment_regex(segment: str) -> str:
-    return "".join("[0-9]+" if part.isdigit() else _literal(part) for part in re.split(r"([0-9]+)", segment) if part)
-
-
-def propose_url_pattern(  # noqa: C901 - grouping, sibling sections and exclusions share the link table
-    links: Iterable[str], avoid: Iterable[str] = (), hosts: Collection[str] | None = None
-) -> PatternProposal:
-    """A url_pattern for the article links among links: the dominant section (same host, same directories,
-    number-only directories taken as numbers) and its sibling sections of similar size, then a slug.
-
-    avoid names URLs the pattern must not match (the listing itself, its next pages): they are never taken for
-    articles, and like every other non-article link that would match, are excluded by a lookahead.
-    """
-    seen = list(dict.fromkeys(links))
-    avoided = set(avoid)
-    considered = [u for u in seen if hosts is None or _netloc_or_none(u) in hosts]
-    articles = [_split(u) for u in considered if u not in avoided and article_like(u)]
-    if not articles:
-        return PatternProposal(None, f"none of the {len(considered)} links looks like an article (a slug or a number "
-                                     "below a section, no query, no file)")
-    groups: dict[tuple[str, str, tuple[str, ...]], list[_Link]] = {}
-    for link in articles:
-        groups.setdefault(link.key, []).append(link)
-    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))  # stable: the first seen wins a tie
-    (scheme, netloc, dirs), top = ranked[0]
-    members = list(top)
-    dir_parts = [_literal(d) if d != _YEARISH else d for d in dirs]
-    siblings = [dirs[-1]] if dirs else []
-    if len(dirs) >= 2:  # sibling sections below one non-root section: /news/neuigkeiten/ and /news/presse/
-        for (s, n, d), group in ranked[1:]:
-            if (s, n) == (scheme, netloc) and len(d) == len(dirs) and d[:-1] == dirs[:-1] and d[-1] != _YEARISH \
-                    and dirs[-1] != _YEARISH and len(group) >= max(2, len(top) / 4):
-                siblings.append(d[-1])
-                members += group
-        if len(siblings) > 1:
-            dir_parts[-1] = "(" + "|".join(_literal(s) for s in siblings) + ")"
-    pattern = _group_regex(members, dir_parts)
-    compiled = re.compile(pattern)
-    member_urls = {m.url for m in members}
-    exclusions: list[str] = []
-    too_many = 0
-    for url in [*considered, *avoided]:
-        if url in member_urls or not compiled.search(url):
-            continue
-        segment = _segments(urlsplit(url).path)[-1] if _segments(urlsplit(url).path) else ""
-        regex = _segment_regex(segment)
-        if not segment or regex in exclusions:
-            continue
-        if len(exclusions) >= MAX_EXCLUSIONS:
-            too_many += 1
-            continue
-        exclusions.append(regex)
-    if exclusions:
-        look = exclusions[0] if len(exclusions) == 1 else "(?:" + "|".join(exclusions) + ")"
-        cut = pattern.rfind("[^/?#]+")
-        pattern = f"{pattern[:cut]}(?!{look}/?$){pattern[cut:]}"
-        compiled = re.compile(pattern)
-    matched = sum(1 for m in members if compiled.search(m.url))
-    shape = "/" + "".join("<number>/" if d == _YEARISH else f"{d}/" for d in dirs) + "..."
-    explanation = f"{matched} of {len(articles)} article-like links are under {shape}"
-    if len(siblings) > 1:
-        explanation += f" (sections {', '.join(siblings)})"
-    if pattern.endswith(("html$", "php$", "htm$", "aspx$", "jsp$")):
-        explanation += ", all with the same file suffix"
-    if exclusions:
-        shown = ", ".join(e.replace("[0-9]+", "N") for e in exclusions[:4]).replace("\\", "")
-        explanation += f"; excluded non-article links there: {shown}" + (" ..." if len(exclusions) > 4 else "")
-    if too_many:
-        explanation += f"; {too_many} more non-article links match too: consider a link_selector"
-    return PatternProposal(pattern, explanation, shape, matched, len(articles))
-
-
-def _netloc_or_none(url: str) -> str | None:
-    try:
-        return netloc_of(url)
-    except ValueError:
-        return None
+# What a page says about its site
 
 
 def news_links(html: str, url: str, limit: int = MAX_LISTING_CANDIDATES) -> list[str]:
@@ -244,13 +76,13 @@ def news_links(html: str, url: str, limit: int = MAX_LISTING_CANDIDATES) -> list
         except ValueError:
             continue
         parts = urlsplit(target)
-        segments = _segments(parts.path)
-        if (target == own or target in found or netloc_of(target) != host or not segments or parts.query
-                or _FILE_SUFFIX.search(segments[-1]) or is_pagination(target) or len(segments) > 3):
+        path = segments(parts.path)
+        if (target == own or target in found or netloc_of(target) != host or not path or parts.query
+                or FILE_SUFFIX.search(path[-1]) or is_pagination(target) or len(path) > 3):
             continue
         text = " ".join(anchor.get_text(" ").split())
-        by_path = NEWS_WORDS.search(segments[-1]) and not article_like(target)
-        by_text = NEWS_WORDS.search(text) and len(text.split()) <= 3 and len(segments) <= 2
+        by_path = NEWS_WORDS.search(path[-1]) and not article_like(target)
+        by_text = NEWS_WORDS.search(text) and len(text.split()) <= 3 and len(path) <= 2
         if by_path or by_text:
             found.append(target)
             if len(found) >= limit:
@@ -259,134 +91,17 @@ def news_links(html: str, url: str, limit: int = MAX_LISTING_CANDIDATES) -> list
 
 
 def site_name(html: str) -> str | None:
-    """The site's name as its page states it: og:site_name, else the last part of the <title>."""
+    """The site's name as its page states it: og:site_name, else the last part of the <title>; one line of at
+    most MAX_NAME_CHARS characters (see clean_name: the page is the site's text, the entry ours)."""
     soup = BeautifulSoup(html, "lxml", parse_only=SoupStrainer(["meta", "title"]))
     meta = soup.find("meta", attrs={"property": "og:site_name"})
     content = meta.get("content") if meta is not None else None
-    if isinstance(content, str) and content.strip():
-        return " ".join(content.split())
+    if isinstance(content, str) and (name := clean_name(content)):
+        return name
     title = soup.find("title")
     text = " ".join(title.get_text(" ").split()) if title is not None else ""
-    if not text:
-        return None
     parts = [p.strip() for p in re.split(r"\s+[|–—-]\s+", text) if p.strip()]
-    return parts[-1] if parts else None
-
-
-def derive_id(url: str, taken: Collection[str] = ()) -> str:
-    """A source id from a URL's host (www.leipzig.de -> leipzig), made unique against taken ids."""
-    host = host_of(url)
-    labels = [label for label in host.split(".") if label and label != "www"]
-    if len(labels) >= 2 and not host.replace(".", "").isdigit():
-        labels = labels[:-1]  # the top-level domain says nothing about the publisher
-    base = re.sub(r"[^a-z0-9]+", "_", "_".join(labels).lower()).strip("_") or "site"
-    if base[0].isdigit():
-        base = f"site_{base}"
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}_{n}", n + 1
-    return candidate
-
-
-def _yaml_scalar(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    text = " ".join(str(value).split())
-    if re.fullmatch(r"[a-z0-9_]+", text) and yaml.safe_load(text) == text:  # an id or a kind: bare, as people write
-        return text
-    # Single quotes: backslashes of a regex stay as written; a quote is doubled.
-    return "'" + text.replace("'", "''") + "'"
-
-
-def entry_text(entry: dict[str, Any], comments: Iterable[str] = (), indent: str = "  ") -> str:
-    """The YAML of one sources.yml list item, at indent, with comment lines above it."""
-    lines = [f"{indent}# {c}" for comment in comments for c in comment.splitlines()]
-    inner = indent + "  "
-    for n, (key, value) in enumerate(entry.items()):
-        lead = f"{indent}- " if n == 0 else inner
-        if isinstance(value, list):
-            if len(value) <= 1:
-                lines.append(f"{lead}{key}: [{', '.join(_yaml_scalar(v) for v in value)}]")
-            else:
-                lines.append(f"{lead}{key}:")
-                lines += [f"{inner}  - {_yaml_scalar(v)}" for v in value]
-        else:
-            lines.append(f"{lead}{key}: {_yaml_scalar(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def parse_entry(text: str) -> Source:
-    """The Source an entry_text describes (raises ValueError when it does not validate)."""
-    data = yaml.safe_load("sources:\n" + text)
-    items = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-        raise ValueError("the entry is not one YAML mapping in a list")
-    try:
-        return Source.model_validate(items[0])
-    except ValidationError as exc:
-        raise ValueError(str(exc)) from None
-
-
-class AppendError(ValueError):
-    """The entry cannot be appended to the sources file; the file is left as it was."""
-
-
-def _item_indent(text: str) -> str:
-    """The indentation of the list items under `sources:` (two spaces when the list is empty or absent)."""
-    lines = text.splitlines()
-    for n, line in enumerate(lines):
-        if re.match(r"^sources\s*:", line):
-            for following in lines[n + 1:]:
-                m = re.match(r"^( *)- ", following)
-                if m:
-                    return m.group(1)
-                if following.strip() and not following.lstrip().startswith("#") and not following.startswith(" "):
-                    break
-            break
-    return "  "
-
-
-def append_entry(path: Path, entry: dict[str, Any], comments: Iterable[str] = ()) -> None:
-    """Append an entry to a sources file, keeping its text and comments; the whole resulting file is validated
-    before it replaces the old one (written to a temporary file, then renamed), so a refusal changes nothing.
-
-    Raises AppendError for a duplicate id or a result that does not validate, SourcesFileError for a file that
-    is not valid already.
-    """
-    source_id = str(entry.get("id"))
-    if path.exists():
-        existing = load_sources(path)  # a broken file is reported as it is, not blamed on the new entry
-        if source_id in {s.id for s in existing}:
-            raise AppendError(f"{path}: a source with id {source_id!r} exists already; choose another with --id")
-        old = path.read_text(encoding="utf-8")
-    else:
-        old = "sources:\n"
-    text = entry_text(entry, comments, _item_indent(old))
-    new = (old if old.endswith("\n") else old + "\n") + ("\n" if old.strip() != "sources:" else "") + text
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(new)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            written = load_sources(temp)
-        except SourcesFileError as exc:
-            raise AppendError(f"{path}: the file with the new entry would not be valid, nothing written: "
-                              f"{str(exc).removeprefix(str(temp) + ': ')}") from None
-        if source_id not in {s.id for s in written}:
-            raise AppendError(f"{path}: the entry would not land in the list 'sources' (is another key after it?); "
-                              "nothing written: paste it by hand")
-        if path.exists():
-            shutil.copymode(path, temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    return clean_name(parts[-1]) if parts else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -505,7 +220,7 @@ async def read_entry_point(fetcher: Fetcher, kind: str, url: str, via: str, sour
             entry.found, entry.next_page = parse_listing(page.text, page.final_url, source.link_selector,
                                                          source.next_selector)
             entry.announced_feeds = [f for f in alternate_feeds(page.text, page.final_url)
-                                     if _netloc_or_none(f) in source.hosts]
+                                     if netloc_or_none(f) in source.hosts]
     except DiscoveryError as exc:
         entry.error = str(exc).removeprefix(f"{page.final_url}: ")
     entry.found = entry.found[:MAX_LINKS_KEPT]
@@ -522,8 +237,8 @@ async def read_sitemap_tree(fetcher: Fetcher, url: str, via: str, source: Source
     """A sitemap, and for an index the first few of its children (news-named first, those in skip left out: read
     elsewhere), one level deep."""
     entry = await read_entry_point(fetcher, "sitemap", url, via, source)
-    children = [c for c in entry.child_urls if _netloc_or_none(c) in source.hosts and c not in skip]
-    for child_url in child_order(children)[:max_children]:
+    children = [c for c in entry.child_urls if netloc_or_none(c) in source.hosts and c not in skip]
+    for child_url in child_order(children)[:max(max_children, 0)]:
         # One level: a nested index is read but not followed further.
         child = await read_entry_point(fetcher, "sitemap", child_url, "sitemap index", source)
         entry.children.append(child)
@@ -614,23 +329,47 @@ def _probe_source(url: str, source_id: str, allow_private_network: bool, rate_li
                   allow_private_network=allow_private_network, rate_limit=rate_limit)
 
 
-_REDIRECT_REFUSED = re.compile(r"^redirect to (\S+) refused")
+def same_site(host: str, other: str) -> bool:
+    """Whether two host names are one site under two names: equal, one the other with a leading "www." added or
+    removed, or sharing their last two DNS labels (stadt.de and www.presse.stadt.de) - an approximation of the
+    registrable domain, right for .de, too generous for .co.uk. IP addresses are one site only when equal."""
+    a, b = host.lower().rstrip("."), other.lower().rstrip(".")
+    if a.removeprefix("www.") == b.removeprefix("www."):
+        return True
+    if _is_ip(a) or _is_ip(b):
+        return False
+    labels, others = a.split("."), b.split(".")
+    return len(labels) >= 2 and len(others) >= 2 and labels[-2:] == others[-2:]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 async def _start_page(fetcher: Fetcher, url: str, probe: Source) -> tuple[FetchedPage | None, Source, str | None]:
-    """The given page; a redirect to another host (example.de -> www.example.de) is followed once, with the probe
-    moved to that host, since the Fetcher keeps every request on the source's declared hosts."""
-    page, error, _ = await fetch_page(fetcher, url, probe)
-    if page is None and error and (m := _REDIRECT_REFUSED.match(error)):
-        target = m.group(1)
-        probe = probe.model_copy(update={"listings": [target]})
-        page, error, _ = await fetch_page(fetcher, target, probe)
-    return page, probe, error
+    """The given page. The Fetcher keeps every request on the source's declared hosts and refuses a redirect
+    off them; one to the same site under another name (example.de -> www.example.de, see same_site) is followed
+    once, with the probe moved to that host. A redirect to another site is reported, not followed."""
+    try:
+        return await fetcher.fetch(url, probe), probe, None
+    except RedirectRefused as exc:
+        target = exc.target
+    except Exception as exc:  # noqa: BLE001 - reported as the reason nothing was found
+        return None, probe, _reason(exc)[0]
+    if not same_site(host_of(url), host_of(target)):
+        return None, probe, f"it redirects to another site: {target}; run add-source on that URL"
+    probe = probe.model_copy(update={"listings": [target]})
+    moved, error, _ = await fetch_page(fetcher, target, probe)
+    return moved, probe, error
 
 
 async def _find_feeds(fetcher: Fetcher, start: FetchedPage, probe: Source, origin: str) -> list[EntryPoint]:
     """The feeds the page announces, else the first usual feed path that answers with a feed."""
-    announced = [f for f in alternate_feeds(start.text, start.final_url) if _netloc_or_none(f) in probe.hosts]
+    announced = [f for f in alternate_feeds(start.text, start.final_url) if netloc_or_none(f) in probe.hosts]
     feeds = [await read_entry_point(fetcher, "feed", f, "announced", probe) for f in announced[:MAX_ANNOUNCED_FEEDS]]
     if any(f.ok and f.found for f in feeds):
         return feeds
@@ -642,17 +381,23 @@ async def _find_feeds(fetcher: Fetcher, start: FetchedPage, probe: Source, origi
 
 
 async def _find_sitemaps(fetcher: Fetcher, probe: Source, origin: str) -> list[EntryPoint]:
-    """The sitemaps robots.txt names (on the site's host), else the first usual sitemap path that answers."""
+    """The sitemaps robots.txt names (those the crawler would read: on the site's host, the first few), else
+    the first usual sitemap path that answers; MAX_CHILD_SITEMAPS children in all."""
     try:
-        named = [canonicalize(u) for u in await fetcher.robots_sitemaps(origin + "/", probe)]
+        named = usable_sitemaps(await fetcher.robots_sitemaps(origin + "/", probe), probe)[:MAX_ROBOTS_SITEMAPS]
     except (FetchError, ValueError):
         named = []
-    named = [u for u in dict.fromkeys(named) if _netloc_or_none(u) in probe.hosts][:MAX_ROBOTS_SITEMAPS]
-    sitemaps = [await read_sitemap_tree(fetcher, u, "robots.txt", probe) for u in named]
+    sitemaps: list[EntryPoint] = []
+    budget = MAX_CHILD_SITEMAPS
+    for url in named:
+        read = {*named, *(c.url for s in sitemaps for c in s.children)}  # each read once, as itself first
+        sitemap = await read_sitemap_tree(fetcher, url, "robots.txt", probe, budget, read)
+        budget -= len(sitemap.children)
+        sitemaps.append(sitemap)
     if any(s.ok for s in sitemaps):
         return sitemaps
     for path in [p for p in SITEMAP_PATHS if origin + p not in named]:
-        sitemap = await read_sitemap_tree(fetcher, origin + path, "guessed", probe)
+        sitemap = await read_sitemap_tree(fetcher, origin + path, "guessed", probe, budget)
         if sitemap.ok:
             return [*sitemaps, sitemap]
     return sitemaps
@@ -662,17 +407,22 @@ def _pattern_for(feeds: list[EntryPoint], listings: list[EntryPoint], sitemaps: 
                  avoid: set[str], hosts: Collection[str]) -> tuple[PatternProposal, str]:
     """The url_pattern from the strongest evidence: a feed's links are articles by definition, a news listing's
     mostly, a sitemap's only partly (it lists every page of the site). The non-article links of every document
-    read are what the pattern must not match."""
+    read are what the pattern must not match (links with a query may name articles: they are judged among
+    their siblings)."""
     everything = [link.url for e in (*feeds, *listings, *sitemaps) if e.ok for link in e.all_links()]
-    avoid = avoid | {u for u in everything if not article_like(u)}
-    last = PatternProposal(None, f"none of the {len(set(everything))} links found looks like an article")
+    avoid = avoid | {u for u in everything if not (article_like(u) or with_query(u))}
+    notes: list[str] = []
     for label, entries in (("the feed", feeds), ("the listing", listings), ("the sitemap", sitemaps)):
         urls = [link.url for e in entries if e.ok for link in e.all_links()]
         if urls:
             proposal = propose_url_pattern(urls, avoid, hosts)
             if proposal.pattern is not None:
                 return proposal, label
-    return last, ""
+            if proposal.query_note:
+                notes.append(proposal.query_note)
+    explanation = f"none of the {len(set(everything))} links found looks like an article"
+    note = notes[0] if notes else None
+    return PatternProposal(None, f"{explanation}; {note}" if note else explanation, query_note=note), ""
 
 
 async def find_source(  # noqa: C901 - the discovery steps in order, each reported
@@ -689,7 +439,9 @@ async def find_source(  # noqa: C901 - the discovery steps in order, each report
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Proposal:
     """Probe a site from its home or news page and propose a sources.yml entry: feeds, sitemaps and the best
-    listing page, a url_pattern from the article links found, and three test articles extracted."""
+    listing page, a url_pattern from the article links found, and three test articles extracted.
+
+    Raises ValueError for a malformed URL (callers check it first, to name it)."""
     url = canonicalize(url)
     proposal = Proposal(url)
     probe_id = source_id or derive_id(url, taken_ids)
@@ -721,6 +473,8 @@ async def find_source(  # noqa: C901 - the discovery steps in order, each report
         avoid |= {link.url for e in listings for link in e.found if is_pagination(link.url)}
         pattern, evidence = _pattern_for(feeds, listings, sitemaps, avoid, probe.hosts)
         proposal.pattern = pattern
+        if pattern.pattern is not None and pattern.query_note:
+            proposal.notes.append(f"the proposed url_pattern may miss the news: {pattern.query_note}")
         if pattern.pattern is None:
             proposal.problems.append(_nothing_found(base, feeds, sitemaps, listings, pattern))
             return proposal
@@ -732,7 +486,7 @@ async def find_source(  # noqa: C901 - the discovery steps in order, each report
         chosen_listing = _best_listing(listings)
         entry = {
             "id": probe_id,
-            "name": name or site_name(start.text) or host_of(base),
+            "name": clean_name(name) or site_name(start.text) or host_of(base),
             "kind": kind or ("municipal" if city else "other"),
             **({"city": city} if city else {}),
             **({"feeds": [e.url for e in chosen_feeds]} if chosen_feeds else {}),

@@ -3,6 +3,7 @@ it every article of the site and nothing else; --write appends safely; and the u
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 import typer
@@ -11,17 +12,9 @@ from typer.testing import CliRunner, Result
 
 from flows.commands_sources import register
 from scrapers.config import Source, load_sources
-from scrapers.sitefinder import (
-    AppendError,
-    append_entry,
-    article_like,
-    derive_id,
-    entry_text,
-    news_links,
-    parse_entry,
-    propose_url_pattern,
-    site_name,
-)
+from scrapers.sitefinder import news_links, same_site, site_name
+from scrapers.source_entries import AppendError, append_entry, derive_id, entry_text, parse_entry
+from scrapers.url_patterns import article_like, is_pagination, propose_url_pattern
 from tests.conftest import Reply
 from tests.newsroom_sites import (
     STORIES,
@@ -298,3 +291,172 @@ def test_append_refuses_a_file_where_the_entry_would_not_land_in_the_list(tmp_pa
     with pytest.raises(AppendError, match="nothing written"):
         append_entry(path, entry)
     assert path.read_text() == original and [p.name for p in tmp_path.iterdir()] == ["sources.yml"]
+
+
+# Review fixes: robots.txt's own text, redirects to other sites, bad URLs, query-named articles, hostile names
+
+
+def test_malformed_robots_sitemap_lines_do_not_hide_the_good_one(local_site, tmp_path):
+    site = local_site({})
+    base = site.base
+    articles = [f"/meldungen/{STORIES[n][0]}.html" for n in range(4)]
+    site.routes.update({
+        "/": page("<p>Willkommen</p>"),
+        "/robots.txt": robots("User-agent: *\nAllow: /\nSitemap: http://x.de:99999/s.xml\nSitemap: http://[zz/\n"
+                              f"Sitemap: {base}/karten/alles.xml\n"),  # not at a usual path: only robots.txt names it
+        "/karten/alles.xml": urlset(base, [(p, day(n)) for n, p in enumerate(articles)]),
+        **{p: Reply(article_html(n)) for n, p in enumerate(articles)},
+    })
+    done = add_source(f"{base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    assert printed_source(done.stdout).sitemaps == [f"{base}/karten/alles.xml"]
+
+
+def test_a_redirect_to_another_site_is_reported_not_followed(local_site, tmp_path):
+    elsewhere = "http://127.0.0.2:8/aktuelles/"  # another host: nothing is asked there
+    alias = local_site({"/": Reply("", 301, {"Location": elsewhere})})
+    done = add_source(f"{alias.base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 2 and done.stdout == ""
+    assert f"redirects to another site: {elsewhere}; run add-source on that URL" in done.stderr
+    assert alias.requests == ["/robots.txt", "/"]
+
+
+@pytest.mark.parametrize(("host", "other", "expected"), [
+    ("example.de", "www.example.de", True),
+    ("www.example.de", "example.de", True),
+    ("stadt.de", "presse.stadt.de", True),  # the same registrable domain (last two labels)
+    ("www.stadt.de", "www.stadt-info.de", False),
+    ("stadt.de", "stadt.com", False),
+    ("127.0.0.1", "127.0.0.1", True),
+    ("127.0.0.1", "127.0.0.2", False),  # addresses share no domain
+    ("localhost", "www.localhost", True),
+])
+def test_same_site(host, other, expected):
+    assert same_site(host, other) is expected
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://x.de:99999/"])
+def test_a_malformed_url_exits_1_naming_it(url, tmp_path):
+    done = add_source(url, "--sources", str(tmp_path / "s.yml"))
+    assert done.exit_code == 1 and isinstance(done.exception, SystemExit), done.exception
+    assert f"{url!r} is not a valid URL" in done.stderr
+
+
+def test_write_through_a_symlink_keeps_the_link_and_the_mode(tmp_path):
+    real = tmp_path / "config" / "sources.yml"
+    real.parent.mkdir()
+    real.write_text("sources:\n- id: dresden\n  name: Dresden\n  kind: municipal\n  listings: [https://d.example/]\n")
+    real.chmod(0o640)
+    link = tmp_path / "sources.yml"
+    link.symlink_to(real)
+    append_entry(link, {"id": "goerlitz", "name": "G", "kind": "other", "feeds": ["https://g.example/rss.xml"]})
+    assert link.is_symlink() and link.resolve() == real
+    assert [s.id for s in load_sources(real)] == ["dresden", "goerlitz"]
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in real.parent.iterdir()) == ["sources.yml"]
+
+
+def test_a_new_sources_file_is_readable_by_others_as_the_umask_allows(tmp_path):
+    import os
+
+    path = tmp_path / "neu.yml"
+    mask = os.umask(0o022)
+    try:
+        append_entry(path, {"id": "goerlitz", "name": "G", "kind": "other", "feeds": ["https://g.example/rss.xml"]})
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+TYPO3_NEWS = "/aktuelles/detail"
+
+
+def typo3_link(news: int) -> str:
+    """A TYPO3 news link as the page writes it: the article in tx_news_pi1[news], a cHash that differs with it."""
+    return (f"{TYPO3_NEWS}?tx_news_pi1[action]=detail&tx_news_pi1[controller]=News&tx_news_pi1[news]={news}"
+            f"&cHash={news * 7919:x}")
+
+
+def canonical_path(link: str) -> str:
+    from scrapers.urls import canonicalize
+
+    full = canonicalize(link, "http://h.example/")
+    return full.removeprefix("http://h.example")
+
+
+def test_articles_named_by_a_query_parameter_get_a_pattern(local_site, fast_settings, tmp_path):
+    site = local_site({})
+    links = [typo3_link(100 + n) for n in range(5)]
+    teasers = [(link.replace("&", "&amp;"), STORIES[n][1]) for n, link in enumerate(links)]
+    site.routes.update({
+        "/": page('<h1>Willkommen</h1><p><a href="/aktuelles/">Aktuelles</a></p>'),
+        "/aktuelles/": listing(teasers + [("/rathaus/", "Rathaus")]),
+        **{canonical_path(link): Reply(article_html(n)) for n, link in enumerate(links)},
+        "/rathaus/": service_page("Rathaus"),
+    })
+    done = add_source(f"{site.base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    source = printed_source(done.stdout)
+    assert source.listings == [f"{site.base}/aktuelles/"]
+    assert source.url_pattern is not None and "tx_news_pi1%5Bnews%5D=[0-9]+" in source.url_pattern
+    assert "naming the article in the query parameter tx_news_pi1[news]" in done.stdout
+    assert crawled_articles(source, fast_settings) == {f"{site.base}{canonical_path(link)}" for link in links}
+
+
+def test_articles_named_by_a_generic_page_id_are_left_to_the_user_saying_so(local_site, tmp_path):
+    site = local_site({})
+    news = [f"/index.php?id={200 + n}" for n in range(5)]
+    nav = [("/index.php?id=1", "Start"), ("/index.php?id=2", "Rathaus"), ("/index.php?id=3", "Kontakt")]
+    site.routes.update({
+        "/index.php?id=12": listing([(p, STORIES[n][1]) for n, p in enumerate(news)] + nav),
+        **{p: Reply(article_html(n)) for n, p in enumerate(news)},
+    })
+    done = add_source(f"{site.base}/index.php?id=12", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 2 and done.stdout == ""
+    assert f"article links carry query strings (e.g. {site.base}/index.php?id=" in done.stderr
+    assert "write url_pattern and link_selector by hand" in done.stderr
+
+
+def test_propose_url_pattern_for_query_named_articles():
+    base = "https://www.stadt.example"
+    links = [f"{base}{canonical_path(typo3_link(n))}" for n in (11, 12, 13, 14)]
+    others = [f"{base}/aktuelles/", f"{base}/rathaus/buergerservice",
+              f"{base}{canonical_path('/aktuelles/?tx_news_pi1[@widget_0][currentPage]=2')}"]
+    proposal = propose_url_pattern([*links, *others], avoid=[f"{base}/aktuelles/"])
+    pattern = proposal.pattern
+    assert pattern is not None and pattern.startswith(r"^https://www\.stadt\.example/aktuelles/detail\?")
+    assert all(re.search(pattern, link) for link in links)
+    assert not [u for u in others if re.search(pattern, u)]
+    assert proposal.shape == "/aktuelles/detail?tx_news_pi1[news]=..." and proposal.matched == 4
+    assert is_pagination(others[2])
+    # The same links with one generic page number: no pattern, and why.
+    ids = [f"{base}/index.php?id={n}" for n in (1, 2, 301, 302, 303)]
+    refused = propose_url_pattern(ids, avoid=[f"{base}/index.php?id=12"])
+    assert refused.pattern is None and refused.query_note is not None
+    assert "write url_pattern and link_selector by hand" in refused.explanation
+    # A few query links beside a clear path section change nothing.
+    mixed = propose_url_pattern([f"{base}/aktuelles/{slug}" for slug, *_ in STORIES] + [f"{base}/suche?lang=en"])
+    assert mixed.pattern is not None and mixed.query_note is None
+
+
+HOSTILE = ("Stadt 'X': \"Nachrichten\" # nicht kommentiert\n- id: evil\n  name: pwned\x00\x1b[31m\u2028"
+           + "sehr lange " * 30)
+
+
+def test_a_hostile_site_name_is_one_capped_line_and_the_yaml_stays_valid(local_site, tmp_path):
+    from scrapers.source_entries import MAX_NAME_CHARS
+
+    name = site_name(f'<meta property="og:site_name" content="{HOSTILE.replace(chr(34), "&quot;")}">')
+    assert name is not None and len(name) <= MAX_NAME_CHARS and name.endswith("…")
+    assert name.startswith("Stadt 'X': \"Nachrichten\" # nicht kommentiert - id: evil name: pwned")
+    assert not [ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")]
+    entry = {"id": "x", "name": HOSTILE, "kind": "other", "feeds": ["https://x.example/rss.xml"]}
+    assert parse_entry(entry_text(entry, ["a comment\x00 with\nlines"])).name == " ".join(
+        HOSTILE.replace("\x00", "").replace("\x1b", "").split())
+    site, _ = paginated_site(local_site)
+    site.routes["/"] = Reply(site.routes["/"].body.replace(
+        "<title>", f'<meta property="og:site_name" content="{HOSTILE.replace(chr(34), "&quot;")}"><title>'))
+    done = add_source(f"{site.base}/", "--sources", str(tmp_path / "sources.yml"))
+    assert done.exit_code == 0, done.output
+    source = printed_source(done.stdout)  # exactly one entry
+    assert source.name == name and source.id == "site_127_0_0_1"

@@ -12,8 +12,17 @@ from protego import Protego
 from typer.testing import CliRunner
 
 from flows.commands_sources import register
+from scrapers.crawl import MAX_ROBOTS_SITEMAPS
 from scrapers.discovery import DiscoveredLink
-from scrapers.sitecheck import RobotsCheck, SourceCheck, check_sources, checks_markdown, disallow_rule, judge
+from scrapers.sitecheck import (
+    RobotsCheck,
+    SourceCheck,
+    check_details,
+    check_sources,
+    checks_markdown,
+    disallow_rule,
+    judge,
+)
 from scrapers.sitefinder import ArticleSummary, EntryPoint
 from tests.conftest import Reply, make_source
 from tests.newsroom_sites import (
@@ -276,3 +285,57 @@ def test_markdown_has_a_row_per_source_and_the_reasons():
     assert lines[3].startswith("| dortmund | **broken** |")
     assert "### dortmund: broken" in text and "- feed https://x/rss.xml answers HTTP 404" in text
     assert "### dresden" not in text
+    assert check_details(checks[1]) == [("Reasons", ["feed https://x/rss.xml answers HTTP 404"]),
+                                        ("Suggestions", ["use | the other"])]
+    assert check_details(checks[0]) == []
+
+
+def test_malformed_robots_sitemap_lines_are_skipped_and_only_the_first_few_are_read(local_site, fast_settings):
+    site, paths = newsroom(local_site, feed=False)
+    named = [f"/sitemaps/news-{n}.xml" for n in range(MAX_ROBOTS_SITEMAPS + 2)]
+    site.routes["/robots.txt"] = robots("User-agent: *\nAllow: /\nSitemap: http://x.de:99999/s.xml\n"
+                                        "Sitemap: http://[zz/\nSitemap: https://elsewhere.example/sitemap.xml\n"
+                                        + "".join(f"Sitemap: {site.base}{p}\n" for p in named))
+    for path in named:
+        site.routes[path] = urlset(site.base, [(p, None) for p in paths])
+    source = make_source(site.base, listings=[f"{site.base}/aktuelles/"], url_pattern=r"/aktuelles/[^/?#]+/$",
+                         autodiscover=True)
+    result = check(source, fast_settings)
+    assert result.verdict == "ok", result.reasons  # not "the check itself failed: ValueError"
+    assert result.robots[0].sitemaps == [f"{site.base}{p}" for p in named]  # the usable ones, canonical
+    read = [e.url for e in result.entry_points if e.via == "robots.txt"]
+    assert read == [f"{site.base}{p}" for p in named[:MAX_ROBOTS_SITEMAPS]]  # as many as the crawler reads
+    assert not set(named[MAX_ROBOTS_SITEMAPS:]) & set(site.requests)
+
+
+def hold_lock(db):
+    """The warehouse's writer lock, taken the way another process would (flock on its lock file)."""
+    import fcntl
+    import os
+
+    from warehouse.lock import lock_path
+
+    fd = os.open(lock_path(db), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_cli_prints_the_results_even_when_the_warehouse_is_busy_or_cannot_store_them(local_site, tmp_path,
+                                                                                     monkeypatch):
+    import os
+
+    site, _ = newsroom(local_site, feed=False)
+    path = write_sources(tmp_path, entry("gut", site.base, "/aktuelles/", "/aktuelles/[^/?#]+/$"))
+    db = tmp_path / "w.duckdb"
+    monkeypatch.setenv("STADTRADAR_LOCK_TIMEOUT", "0.1")
+    fd = hold_lock(db)
+    try:
+        busy = runner.invoke(cli(), ["check-sources", "--sources", str(path), "--db", str(db)])
+        as_json = runner.invoke(cli(), ["check-sources", "--sources", str(path), "--db", str(db), "--format", "json"])
+    finally:
+        os.close(fd)
+    assert busy.exit_code == 3, busy.output
+    assert "gut" in busy.stdout and "1/1 readable" in busy.stdout and "error:" in busy.stderr
+    assert as_json.exit_code == 3 and json.loads(as_json.stdout)[0]["verdict"] == "ok"
+    missing = runner.invoke(cli(), ["check-sources", "--sources", str(path), "--db", str(tmp_path / "nix" / "w.db")])
+    assert missing.exit_code == 1 and "gut" in missing.stdout and "could not be stored" in missing.stderr
