@@ -426,7 +426,8 @@ async def check_source(source: Source, fetcher: Fetcher, settings: Settings) -> 
         entries.append(entry)
     if source.autodiscover:  # as the crawler: after the declared sitemaps and their children, the first few
         named = usable_sitemaps((s for r in robots for s in r.sitemaps), source)
-        for url in [u for u in named if u not in reader.read][:MAX_ROBOTS_SITEMAPS]:
+        children = {c for e in entries for c in e.child_urls}  # the crawler reads them as children, read or not
+        for url in [u for u in named if u not in reader.read and u not in children][:MAX_ROBOTS_SITEMAPS]:
             entry = await reader.entry("sitemap", url, "robots.txt", budget)
             budget -= len(entry.children)
             entries.append(entry)

@@ -8,9 +8,8 @@ from typing import Any
 
 import duckdb
 
+from scrapers.sitecheck import VERDICTS
 from warehouse.bulk import insert_rows
-
-VERDICTS = ("ok", "degraded", "broken")
 
 
 def record_checks(con: duckdb.DuckDBPyConnection, checked_at: dt.datetime,
