@@ -105,7 +105,11 @@ class Source(BaseModel):
     @classmethod
     def _http_urls(cls, urls: list[str]) -> list[str]:
         for url in urls:
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises for a port out of range ("x.de:99999")
+            except ValueError as exc:
+                raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return urls

@@ -60,3 +60,15 @@ def test_malformed_files_name_file_entry_and_key(tmp_path, text, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(SourcesFileError, match="file not found"):
         load_sources(tmp_path / "nope.yml")
+
+
+def test_an_entry_point_with_an_impossible_port_is_refused_when_loaded():
+    import pytest
+    from pydantic import ValidationError
+
+    from scrapers.config import Source
+
+    with pytest.raises(ValidationError, match="is not a valid URL"):
+        Source.model_validate({"id": "x", "name": "X", "kind": "other", "listings": ["http://x.de:99999/news/"]})
+    with pytest.raises(ValidationError, match="is not a valid URL"):
+        Source.model_validate({"id": "x", "name": "X", "kind": "other", "feeds": ["http://[zz/rss"]})
