@@ -33,7 +33,7 @@ E2E_COST = {
     "test_eval_floors.py": 65, "test_operations.py": 65, "test_pipeline_e2e.py": 45, "test_dbt_project.py": 75,
     "test_cli.py": 20, "test_event_grain.py": 15, "test_faults.py": 30, "test_transform.py": 24,
     "test_safety_pipeline.py": 20, "test_realworld_floor.py": 12, "test_participation.py": 24, "test_bi.py": 10,
-    "test_record_replay.py": 40,
+    "test_record_replay.py": 20,
 }
 DEMO_BUILD_COST = 40  # tests/warehouse_fixture.py builds it once per run, for whichever worker asks first
 

@@ -303,7 +303,7 @@ def test_a_stopped_run_prints_one_line_is_marked_interrupted_and_exits_130(fake_
         add_running_run(db, "r-stopped", "build")
         stop(how)
 
-    async def ingest_flow(sources: Path, db: Path, replay: Path | None, refresh: bool) -> None:
+    async def ingest_flow(sources: Path, db: Path, replay: Path | None, refresh: bool, record: Path | None) -> None:
         add_running_run(db, "r-stopped", "ingest")
         stop(how)
 
