@@ -96,6 +96,24 @@ def events(
     typer.echo(f"{ics}\t{count} events")
 
 
+def site(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the website into (created if needed).")],
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Generate the static website (events, map, programmes, cities, articles, sources) from the published copy.
+
+    The folder opens from the file system or any static host (`python -m http.server -d DIR`); it loads
+    nothing from the network.
+    """
+    from warehouse.site import generate_site
+
+    try:
+        source, pages = generate_site(db, out, dt.date.today())
+    except (WarehouseError, LookupError, duckdb.Error, OSError) as exc:
+        raise _fail(f"cannot write the website to {out} from {db}: {exc}") from None
+    typer.echo(f"{out}\t{pages} pages from {source}")
+
+
 def _parse_day(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -167,8 +185,9 @@ def docs(
 
 
 def register(app: typer.Typer) -> None:
-    """Add export, events, search and docs to the `stadtradar` command."""
+    """Add export, events, search, docs and site to the `stadtradar` command."""
     app.command()(export)
     app.command()(events)
     app.command()(search)
     app.command()(docs)
+    app.command()(site)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -107,6 +109,7 @@ async def build_flow(db: Path) -> DbtOutcome:
         record_build(con, fingerprint)
     if Settings().publish:
         publish(db, Settings().publish_in_place)
+        _regenerate_site(db)
     return outcome
 
 
@@ -123,6 +126,7 @@ async def pipeline_flow(
         get_run_logger().info("nothing changed since the last build; the marts are up to date")
         if Settings().publish:
             publish(db, Settings().publish_in_place)  # the copy still shows this run in its ops tables, marts.runs
+            _regenerate_site(db)
     else:
         await build_flow(db)
     return report
@@ -154,6 +158,22 @@ async def scheduled_pipeline_flow(sources_file: Path, db: Path) -> IngestReport:
     """The pipeline as the deployment starts it: like a command, it holds the writer lock for the whole run."""
     with writer_lock(db, Settings().lock_timeout):
         return await pipeline_flow(sources_file, db)
+
+
+def _regenerate_site(db: Path) -> None:
+    """The static website from the copy just published, when STADTRADAR_SITE_DIR names a folder. A site that
+    cannot be written is logged, not fatal: the warehouse and its published copy are complete."""
+    site_dir = Settings().site_dir
+    if site_dir is None:
+        return
+    from warehouse.site import generate_site  # the site's code only where it is wanted
+
+    try:
+        _source, pages = generate_site(db, site_dir, dt.date.today())
+    except (OSError, LookupError, duckdb.Error, RuntimeError) as exc:
+        get_run_logger().error("the website in %s could not be written: %s", site_dir, exc)
+        return
+    get_run_logger().info("website: %d pages in %s", pages, site_dir)
 
 
 def _log(report: IngestReport) -> None:

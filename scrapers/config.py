@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # A re-run that built nothing writes only its changes into the earlier published copy (warehouse/publish.py);
     # false copies the whole file every time (readers without DuckDB's file lock, NFS without lockd).
     publish_in_place: bool = True
+    # Regenerate the static website (`stadtradar site`) into this folder after each publish; unset: no site.
+    site_dir: Path | None = None
 
 
 class Selectors(BaseModel):

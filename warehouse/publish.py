@@ -40,7 +40,7 @@ def publish(path: Path, in_place: bool = True) -> Path:
         con.execute("checkpoint")  # fold the write-ahead log into the file so a copy is complete
     finally:
         con.close()
-    link = path.resolve().parent / "published" / path.name
+    link = published_path(path)
     link.parent.mkdir(parents=True, exist_ok=True)
     current = _current_slot(link)
     spare, other = sorted(_slots(link), key=lambda slot: slot == current)
@@ -61,6 +61,12 @@ def publish(path: Path, in_place: bool = True) -> Path:
         except OSError as exc:  # the published copy is whole; the next publish copies again
             log.warning("%s: not prepared for the next publish: %s", other, exc)
     return link
+
+
+def published_path(path: Path) -> Path:
+    """Where `publish(path)` puts the published copy: `published/<name>` in the warehouse's folder."""
+    path = Path(path)
+    return path.resolve().parent / "published" / path.name
 
 
 def _slots(link: Path) -> list[Path]:
