@@ -134,3 +134,15 @@ def test_a_missing_warehouse_is_named_and_the_old_site_kept(tmp_path):
     with pytest.raises(WarehouseError, match="fehlt.duckdb"):
         generate_site(tmp_path / "fehlt.duckdb", tmp_path / "out", dt.date(2026, 3, 19))
     assert stale.exists()  # nothing removed before the warehouse was read
+
+
+@pytest.mark.e2e
+def test_a_run_with_a_site_folder_regenerates_the_site(demo_warehouse):  # noqa: F811
+    import os
+
+    if os.environ.get("STADTRADAR_TEST_WAREHOUSE"):
+        pytest.skip("a prebuilt warehouse comes without the run that writes the site")
+    site = demo_warehouse.parent / "site"
+    for name in PAGES:
+        assert (site / name).exists(), name
+    assert (site / "termine.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")

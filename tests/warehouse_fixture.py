@@ -35,11 +35,12 @@ _built: dict[str, Path] = {}  # name -> folder, per process: a later request ski
 _FAILED = "FAILED"  # the marker file a failed build leaves in its folder, holding the error
 
 
-def stadtradar(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def stadtradar(*args: str, home: Path, timeout: float = 600,
+               extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the `stadtradar` command with Prefect's home under home; output captured as text."""
     home.mkdir(parents=True, exist_ok=True)  # Prefect makes its home folder, not the folders above it
     env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING",
-           "XDG_CACHE_HOME": str(home / "cache")}
+           "XDG_CACHE_HOME": str(home / "cache"), **(extra_env or {})}
     return subprocess.run([str(STADTRADAR), *args], cwd=PROJECT_ROOT, capture_output=True, text=True, env=env,
                           timeout=timeout)
 
@@ -97,8 +98,10 @@ def _build_demo(folder: Path) -> None:
     if prebuilt:
         copy_warehouse(Path(prebuilt), folder / "stadtradar.duckdb")
         return
+    # With a site folder, as a user with STADTRADAR_SITE_DIR set runs it (tests/test_site.py reads it).
     done = stadtradar("run", "--sources", "sources.yml", "--db", str(folder / "stadtradar.duckdb"),
-                      "--replay", str(SNAPSHOT), home=folder / "home")
+                      "--replay", str(SNAPSHOT), home=folder / "home",
+                      extra_env={"STADTRADAR_SITE_DIR": str(folder / "site")})
     if done.returncode != 0:
         pytest.fail(f"`stadtradar run` over the snapshot failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
