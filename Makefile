@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= warehouse/stadtradar.duckdb
 SNAPSHOT := tests/snapshot
 
-.PHONY: setup demo test test-fast lint eval bench clean
+.PHONY: setup demo test test-fast lint eval bench screenshots clean
 
 $(BIN)/stadtradar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(SOURCES),--sources $(SOURCES))
+
+# The website's pages in Chromium over the demo warehouse, saved to docs/screenshots/ (shown in the README).
+screenshots: setup
+	STADTRADAR_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_site_browser.py -k "not hostile"
 
 eval: setup
 	$(BIN)/python ../shared/eval/run_eval.py --verbose

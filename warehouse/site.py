@@ -29,6 +29,9 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
 MIN_WORD = 3
 _WORD = re.compile(r"[^\W\d_]{" + str(MIN_WORD) + ",}")
 SNIPPET_CHARS = 240
+# The roles of marts.city_programmes as the German pages name them.
+ROLE_LABELS = {"modellprojekt": "Modellprojekt", "mentor_city": "Mentorstadt", "label": "Missionslabel",
+               "partner": "Partner", "mentioned": "erwähnt"}
 
 
 def german_date(day: dt.date | None, weekday: bool = True) -> str:
@@ -146,8 +149,9 @@ def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
                                      r["article_count"] or 0)
               for r in _rows(con, "select city_id, name, state, latitude, longitude, article_count from marts.cities "
                                   "order by article_count desc, name")}
-    for r in _rows(con, "select city_id, programme_id, role, is_stated, evidence from marts.city_programmes "
-                        "order by is_stated desc, programme_id"):
+    memberships = _memberships(_rows(con, "select city_id, programme_id, role, is_stated, evidence "
+                                          "from marts.city_programmes order by is_stated desc, programme_id, role"))
+    for r in memberships:
         if r["city_id"] in cities:
             name = programme_names.get(r["programme_id"], r["programme_id"])
             cities[r["city_id"]].programmes.append({**r, "name": name})
@@ -163,8 +167,7 @@ def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
                                                    r["article_count"] or 0)
                   for r in _rows(con, "select programme_id, name, acronym, level, article_count from marts.programmes "
                                       "where article_count > 0 order by article_count desc, name")}
-    for r in _rows(con, "select city_id, programme_id, role, is_stated, evidence from marts.city_programmes "
-                        "order by is_stated desc, city_id"):
+    for r in sorted(memberships, key=lambda m: (not m["is_stated"], m["city_id"])):
         if r["programme_id"] in programmes:
             city = cities.get(r["city_id"])
             programmes[r["programme_id"]].members.append({**r, "city": city.name if city else r["city_id"]})
@@ -184,6 +187,14 @@ def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
                       "order by started_at desc limit 10")
     return SiteData(today, events, list(cities.values()), list(programmes.values()), articles, sources, runs,
                     calendar_rows)
+
+
+def _memberships(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per city, programme and role, the role in German; a mere mention is left out where a sentence
+    states a role of the city in that programme."""
+    stated = {(r["city_id"], r["programme_id"]) for r in rows if r["is_stated"]}
+    return [{**r, "role": ROLE_LABELS.get(r["role"], r["role"])} for r in rows
+            if r["is_stated"] or (r["city_id"], r["programme_id"]) not in stated]
 
 
 def _snippet(body: str) -> str:
