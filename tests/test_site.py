@@ -146,3 +146,10 @@ def test_a_run_with_a_site_folder_regenerates_the_site(demo_warehouse):  # noqa:
     for name in PAGES:
         assert (site / name).exists(), name
     assert (site / "termine.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_an_event_reported_by_several_articles_says_so(tmp_path):
+    data = hostile_site(dt.date(2026, 3, 19))
+    data.events[0].report_count = 3
+    write_site(data, tmp_path)
+    assert "2 weitere Berichte" in (tmp_path / "index.html").read_text(encoding="utf-8")

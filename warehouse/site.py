@@ -65,6 +65,7 @@ class SiteEvent:
     article_url: str | None
     article_title: str | None
     source_id: str | None
+    report_count: int = 1  # articles reporting the gathering; the fullest one is linked
 
     @property
     def when(self) -> str:
@@ -136,13 +137,15 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
 def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
     """What the pages show, from the marts of an open (read-only) warehouse."""
     calendar_rows = read_events(con)
-    extra = {r["event_id"]: r for r in _rows(con, "select event_id, city_id, programme_id from marts.events")}
+    extra = {r["event_id"]: r for r in _rows(con, "select event_id, city_id, programme_id, report_count "
+                                                  "from marts.events")}
     events = [SiteEvent(
         event_id=row.event_id, name=row.name or "Veranstaltung", start=row.start_date, end=row.end_date,
         start_time=row.start_time, end_time=row.end_time, venue=row.venue,
         city_id=extra.get(row.event_id, {}).get("city_id"), city_name=row.city_name, event_type=row.event_type,
         programme_id=extra.get(row.event_id, {}).get("programme_id"), article_url=row.url,
-        article_title=row.article_title, source_id=row.source_id) for row in calendar_rows]
+        article_title=row.article_title, source_id=row.source_id,
+        report_count=extra.get(row.event_id, {}).get("report_count") or 1) for row in calendar_rows]
     programme_names = {r["programme_id"]: r["name"]
                        for r in _rows(con, "select programme_id, name from marts.programmes")}
     cities = {r["city_id"]: SiteCity(r["city_id"], r["name"], r["state"], r["latitude"], r["longitude"],
