@@ -105,11 +105,13 @@ def site(
     The folder opens from the file system or any static host (`python -m http.server -d DIR`); it loads
     nothing from the network.
     """
+    import jinja2
+
     from warehouse.site import generate_site
 
     try:
-        source, pages = generate_site(db, out, dt.date.today())
-    except (WarehouseError, LookupError, duckdb.Error, OSError) as exc:
+        source, pages = generate_site(db, out, dt.date.today(), published=SETTINGS.publish)
+    except (WarehouseError, LookupError, ValueError, duckdb.Error, OSError, jinja2.TemplateError) as exc:
         raise _fail(f"cannot write the website to {out} from {db}: {exc}") from None
     typer.echo(f"{out}\t{pages} pages from {source}")
 

@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -109,7 +108,7 @@ async def build_flow(db: Path) -> DbtOutcome:
         record_build(con, fingerprint)
     if Settings().publish:
         publish(db, Settings().publish_in_place)
-        _regenerate_site(db)
+    _regenerate_site(db)
     return outcome
 
 
@@ -126,7 +125,7 @@ async def pipeline_flow(
         get_run_logger().info("nothing changed since the last build; the marts are up to date")
         if Settings().publish:
             publish(db, Settings().publish_in_place)  # the copy still shows this run in its ops tables, marts.runs
-            _regenerate_site(db)
+        _regenerate_site(db)
     else:
         await build_flow(db)
     return report
@@ -169,9 +168,9 @@ def _regenerate_site(db: Path) -> None:
     from warehouse.site import generate_site  # the site's code only where it is wanted
 
     try:
-        _source, pages = generate_site(db, site_dir, dt.date.today())
-    except (OSError, LookupError, duckdb.Error, RuntimeError) as exc:
-        get_run_logger().error("the website in %s could not be written: %s", site_dir, exc)
+        _source, pages = generate_site(db, site_dir, dt.date.today(), published=Settings().publish)
+    except Exception as exc:  # noqa: BLE001 - whatever breaks the site must not fail a run whose data is stored
+        get_run_logger().error("the website in %s could not be written: %s: %s", site_dir, type(exc).__name__, exc)
         return
     get_run_logger().info("website: %d pages in %s", pages, site_dir)
 

@@ -97,10 +97,14 @@ def test_pages_link_to_nothing_outside_the_folder(tmp_path):
 @pytest.mark.e2e
 def test_the_site_of_the_demo_warehouse(demo_warehouse, tmp_path):  # noqa: F811
     out = tmp_path / "site"
+    stale = out / "staedte" / "frueher.html"  # a city page of an earlier site whose city is gone
+    stale.parent.mkdir(parents=True)
+    stale.write_text("alt")
     done = stadtradar("site", "--out", str(out), "--db", str(demo_warehouse), home=tmp_path)
     assert done.returncode == 0, done.stderr
     for name in PAGES:
         assert (out / name).exists(), name
+    assert not stale.exists()
     con = duckdb.connect(str(demo_warehouse), read_only=True)
     try:
         events = con.execute("select name from marts.events").fetchall()

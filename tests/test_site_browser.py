@@ -94,14 +94,18 @@ def test_events_filter_by_city_and_the_month_view(browser, site, tmp_path):
     city = options.nth(1).get_attribute("value")
     page.page.select_option("select[name=city]", city)
     visible = page.page.locator("li.event:visible")
-    assert 0 < visible.count() < total
+    filtered = visible.count()
+    assert 0 < filtered < total
     assert {visible.nth(i).get_attribute("data-city") for i in range(visible.count())} == {city}
-    assert page.page.locator("output.count").inner_text() == f"{visible.count()} Termine"
-    page.page.select_option("select[name=city]", "")
+    assert page.page.locator("output.count").inner_text() == f"{filtered} Termine"
     page.page.get_by_role("button", name="Monatsansicht").click()
     assert page.page.locator("section.month-view").is_visible()
     assert not page.page.locator("section.list-view").is_visible()
     assert page.page.locator("table.month caption").first.inner_text()[-4:].isdigit()
+    in_month = page.page.locator("table.month span.event:visible")
+    assert in_month.count() == filtered  # the month view shows what the filter leaves
+    page.page.select_option("select[name=city]", "")
+    assert page.page.locator("table.month span.event:visible").count() == total
     page.shot(tmp_path, "termine-monat")
     page.close()
 
@@ -116,6 +120,7 @@ def test_a_click_on_a_city_on_the_map_shows_its_programmes_events_and_articles(b
     target.click()
     panel = page.page.locator("aside.city-panel")
     assert panel.locator("h2").inner_text() == name
+    assert page.page.evaluate("document.activeElement.tagName") == "H2"  # the keyboard goes on in the panel
     assert [h.inner_text() for h in panel.locator("h3").all()] == ["Programme", "Termine", "Artikel"]
     assert panel.locator("li").count() >= 1
     page.shot(tmp_path, "karte-stadt")
@@ -141,13 +146,26 @@ def test_article_search_narrows_the_list_and_says_how_many(browser, site, tmp_pa
     page.close()
 
 
-def test_a_city_page_and_a_phone_sized_window(browser, site, tmp_path):
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_fits_a_phone(browser, site, name):
+    page = Page(browser, site / name, width=390)
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= 391  # no sideways scrolling
+    page.close()
+
+
+def test_a_city_page_on_a_phone(browser, site, tmp_path):
     page = Page(browser, site / "staedte.html", width=390)
     page.page.locator("table a").first.click()
     assert page.page.locator("h2").all_inner_texts()[:3] == ["Programme", "Termine", "Artikel"]
-    width = page.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390 + 1  # nothing wider than the phone's screen
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= 391
     page.shot(tmp_path, "stadt-handy")
+    page.close()
+
+
+def test_a_search_of_short_words_says_why_it_finds_everything(browser, site):
+    page = Page(browser, site / "artikel.html")
+    page.page.fill("#q", "EU")
+    assert "mindestens 3 Buchstaben" in page.page.locator("form.search output").inner_text()
     page.close()
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,14 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
 MIN_WORD = 3
 _WORD = re.compile(r"[^\W\d_]{" + str(MIN_WORD) + ",}")
 SNIPPET_CHARS = 240
+# Bounds that keep a page readable and small as the archive grows: the article page lists (and indexes) the newest
+# articles, a city page its newest articles, the map's panel a few of each.
+MAX_ARTICLES_LISTED = 2000
+MAX_CITY_ARTICLES = 50
+MAX_PANEL_ITEMS = 10
+# Circle radii on the map (SVG units of a 586 x 793 map): the most named city gets the largest.
+MIN_RADIUS, MAX_RADIUS = 3.0, 18.0
+LOCAL_ZONE = "Europe/Berlin"
 # The roles of marts.city_programmes as the German pages name them.
 ROLE_LABELS = {"modellprojekt": "Modellprojekt", "mentor_city": "Mentorstadt", "label": "Missionslabel",
                "partner": "Partner", "mentioned": "erwähnt"}
@@ -47,6 +56,21 @@ def german_time(start: dt.time | None, end: dt.time | None) -> str:
     if start is None:
         return ""
     return f"{start:%H:%M}–{end:%H:%M} Uhr" if end is not None else f"{start:%H:%M} Uhr"
+
+
+def german_month(month: str) -> str:
+    """`2026-03` as `März 2026`."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """A naive UTC time of the ledger as German local time: `05.12.2026 06:30`."""
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(LOCAL_ZONE)).strftime("%d.%m.%Y %H:%M")
 
 
 @dataclass
@@ -164,7 +188,7 @@ def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
     for r in _rows(con, """select ac.city_id, a.url, a.title, a.published_date, a.source_id
                           from marts.article_cities ac join marts.articles a using (article_id)
                           order by a.published_date desc nulls last, a.title"""):
-        if r["city_id"] in cities:
+        if r["city_id"] in cities and len(cities[r["city_id"]].articles) < MAX_CITY_ARTICLES:
             cities[r["city_id"]].articles.append(r)
     programmes = {r["programme_id"]: SiteProgramme(r["programme_id"], r["name"], r["acronym"], r["level"],
                                                    r["article_count"] or 0)
@@ -183,7 +207,8 @@ def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:
                             bool(r["is_relevant"]), _snippet(r["body_text"] or ""),
                             f"{r['title'] or ''} {r['body_text'] or ''}")
                 for r in _rows(con, """select article_id, title, url, source_id, published_date, is_relevant, body_text
-                                      from marts.articles order by published_date desc nulls last, title""")]
+                                      from marts.articles order by published_date desc nulls last, title
+                                      limit ?""", [MAX_ARTICLES_LISTED])]
     sources = _rows(con, "select source_id, name, kind, city, articles, relevant_articles, last_published, "
                          "last_run_at, last_success_at, healthy, health_reason from marts.sources order by source_id")
     runs = _rows(con, "select run_id, flow, started_at, status, articles_new, errors from marts.runs "
@@ -210,7 +235,8 @@ def search_index(articles: list[SiteArticle]) -> dict[str, list[int]]:
     page searches without reading the bodies."""
     index: dict[str, list[int]] = defaultdict(list)
     for position, article in enumerate(articles):
-        for word in sorted({w.lower() for w in _WORD.findall(article.text)}):
+        text = unicodedata.normalize("NFC", article.text)  # "ü" as one letter, as the page's query is normalised
+        for word in sorted({w.lower() for w in _WORD.findall(text)}):
             index[word].append(position)
     return dict(index)
 
@@ -228,6 +254,8 @@ def _environment() -> jinja2.Environment:
     env.filters["german_date"] = german_date
     env.filters["script_json"] = _json_for_script
     env.filters["http_url"] = http_url
+    env.filters["german_month"] = german_month
+    env.filters["local_time"] = local_time
     return env
 
 
@@ -257,7 +285,8 @@ def write_site(data: SiteData, out: Path) -> list[Path]:
     city_names = {c.city_id: c.name for c in data.cities}
     programme_names = {p.programme_id: p.name for p in data.programmes}
     common = {"generated": data.generated, "city_page": city_page, "ics_page": ics_page,
-              "attribution": germany_map.attribution()}
+              "attribution": germany_map.attribution(), "known_cities": {c.city_id for c in data.cities},
+              "known_programmes": {p.programme_id for p in data.programmes}}
     written: list[Path] = []
 
     def page(template: str, target: str, **context: Any) -> None:
@@ -278,20 +307,27 @@ def write_site(data: SiteData, out: Path) -> list[Path]:
                             for e in data.events if e.programme_id}, key=lambda p: p[1]),
          types=sorted({e.event_type for e in data.events if e.event_type}))
     placed = []
+    most = max((c.article_count for c in data.cities), default=1) or 1
     for city in data.cities:
         if city.latitude is None or city.longitude is None:
             continue
-        x, y = germany_map.place(city.latitude, city.longitude)
+        try:
+            x, y = germany_map.place(city.latitude, city.longitude)
+        except ValueError:  # coordinates no map can hold: the city keeps its page, not a dot
+            continue
         if germany_map.inside(x, y):
+            share = (max(city.article_count, 1) / most) ** 0.5  # area grows with the count
             placed.append({"city": city, "x": round(x, 1), "y": round(y, 1),
-                           "r": round(3 + 2.2 * max(city.article_count, 1) ** 0.5, 1)})
-    details = {c.city_id: {"name": c.name, "page": city_page(c.city_id),
-                           "programmes": [f"{p['name']} ({p['role']})" for p in c.programmes],
-                           "events": [f"{e.when}: {e.name}" for e in c.events],
-                           "articles": [a["title"] or a["url"] for a in c.articles[:10]]} for c in data.cities}
+                           "r": round(MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * share, 1)})
+    details = {item["city"].city_id: {
+        "name": item["city"].name, "page": city_page(item["city"].city_id),
+        "programmes": [f"{p['name']} ({p['role']})" for p in item["city"].programmes][:MAX_PANEL_ITEMS],
+        "events": [f"{e.when}: {e.name}" for e in item["city"].events][:MAX_PANEL_ITEMS],
+        "articles": [a["title"] or a["url"] for a in item["city"].articles[:MAX_PANEL_ITEMS]]} for item in placed}
     page("map.html.j2", "karte.html", title="Karte", states=germany_map.states(), view_box=germany_map.view_box(),
          placed=placed, details=details)
-    page("programmes.html.j2", "programme.html", title="Programme", programmes=data.programmes)
+    widest = max((n for p in data.programmes for _, n in p.mentions_by_month), default=1)
+    page("programmes.html.j2", "programme.html", title="Programme", programmes=data.programmes, widest=widest)
     page("cities.html.j2", "staedte.html", title="Städte", cities=data.cities)
     for city in data.cities:
         page("city.html.j2", city_page(city.city_id), title=city.name, city=city)
@@ -306,7 +342,7 @@ def write_site(data: SiteData, out: Path) -> list[Path]:
         target = out / ics_page(row.event_id)
         target.write_bytes(build_calendar([row]).to_ical())
         written.append(target)
-    for asset in ("site.css", "site.js"):
+    for asset in ("site.css", "site.js", "GERMANY_MAP_LICENSE.md"):
         shutil.copyfile(ASSETS / asset, out / asset)
         written.append(out / asset)
     return written
@@ -331,22 +367,25 @@ def _months(events: list[SiteEvent]) -> list[dict[str, Any]]:
     return months
 
 
-def generate_site(db: Path, out: Path, today: dt.date) -> tuple[Path, int]:
-    """Generate the site of the warehouse `db` into `out`: from its published copy (published/<name>) when
-    there is one, as BI tools read it, else from the file itself, read-only. Returns the file read and the
-    number of pages written. Pages of cities and events no longer in the marts are removed."""
+def generate_site(db: Path, out: Path, today: dt.date, published: bool = True) -> tuple[Path, int]:
+    """Generate the site of the warehouse `db` into `out`: from its published copy (published/<name>), as BI
+    tools read it, when `published` and it exists, else from the file itself; read-only either way. Returns
+    the file read and the number of pages written. Pages of cities and events no longer in the marts are
+    removed once the new pages are written (a failed generation leaves the old site whole)."""
     from warehouse.db import connect
     from warehouse.publish import published_path
 
     source = published_path(db)
-    source = source if source.exists() else Path(db)
+    source = source if published and source.exists() else Path(db)
     con = connect(source, read_only=True)
     try:
         data = read_site(con, today)
     finally:
         con.close()
     out = Path(out)
-    for stale in [*out.glob("staedte/*.html"), *out.glob("termine/*.ics")]:
-        stale.unlink()
     written = write_site(data, out)
+    kept = {path.resolve() for path in written}
+    for stale in [*out.glob("staedte/*.html"), *out.glob("termine/*.ics")]:
+        if stale.resolve() not in kept:
+            stale.unlink()
     return source, sum(1 for path in written if path.suffix == ".html")

@@ -43,7 +43,6 @@
     toggle.addEventListener("click", function () {
       var month = toggle.getAttribute("aria-pressed") !== "true";
       toggle.setAttribute("aria-pressed", String(month));
-      toggle.textContent = month ? "Listenansicht" : "Monatsansicht";
       document.querySelector("section.list-view").hidden = month;
       document.querySelector("section.month-view").hidden = !month;
     });
@@ -60,7 +59,9 @@
       document.querySelectorAll("svg.map .city.selected").forEach(function (n) { n.classList.remove("selected"); });
       link.classList.add("selected");
       panel.replaceChildren();
-      panel.appendChild(el("h2", city.name));
+      var heading = el("h2", city.name);
+      heading.tabIndex = -1;
+      panel.appendChild(heading);
       [["Programme", city.programmes], ["Termine", city.events], ["Artikel", city.articles]].forEach(function (part) {
         panel.appendChild(el("h3", part[0]));
         if (!part[1].length) { panel.appendChild(el("p", "Keine.")); return; }
@@ -71,9 +72,14 @@
       var more = el("a", "Seite der Stadt");
       more.href = city.page;
       panel.appendChild(more);
+      heading.focus();  // the keyboard continues in the panel, not behind every other city
     };
     document.querySelectorAll("svg.map .city").forEach(function (link) {
-      link.addEventListener("click", function (event) { event.preventDefault(); show(link); });
+      link.addEventListener("click", function (event) {
+        if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;  // a new tab: the page
+        event.preventDefault();
+        show(link);
+      });
       link.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); show(link); }
       });
@@ -86,7 +92,8 @@
   if (search && box) {
     var words = Object.keys(search.index);
     var run = function () {
-      var terms = box.value.toLowerCase().split(/[^\p{L}]+/u).filter(function (t) { return t.length >= 3; });
+      var words_typed = box.value.normalize("NFC").toLowerCase().split(/[^\p{L}]+/u).filter(function (t) { return t; });
+      var terms = words_typed.filter(function (t) { return t.length >= 3; });
       var hits = null;
       terms.forEach(function (term) {
         var found = new Set();
@@ -101,7 +108,8 @@
         item.hidden = !ok;
         if (ok) shown += 1;
       });
-      document.querySelector("form.search output.count").textContent = shown + " von " + search.count + " Artikeln";
+      var note = words_typed.length && !terms.length ? " (Suchbegriffe brauchen mindestens 3 Buchstaben)" : "";
+      document.querySelector("form.search output.count").textContent = shown + " von " + search.count + " Artikeln" + note;
     };
     box.addEventListener("input", run);
     document.querySelector("form.search").addEventListener("submit", function (event) { event.preventDefault(); run(); });
