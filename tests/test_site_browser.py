@@ -40,6 +40,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def site(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """The site the demo run wrote (STADTRADAR_SITE_DIR, tests/warehouse_fixture.py), else one made here."""
+    built = demo_warehouse.parent / "site"
+    if (built / "index.html").exists():
+        return built
     out = tmp_path_factory.mktemp("site")
     done = stadtradar("site", "--out", str(out), "--db", str(demo_warehouse), home=out.parent / "home")
     assert done.returncode == 0, done.stderr
