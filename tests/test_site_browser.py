@@ -32,8 +32,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not CHROMIUM.exists() and not 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        # --no-sandbox: CI runs as root, where Chromium refuses its sandbox
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        # --no-sandbox: CI runs as root, where Chromium refuses its sandbox; a container's /dev/shm is often small
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
         yield chromium
         chromium.close()
 
