@@ -157,3 +157,17 @@ def test_an_event_reported_by_several_articles_says_so(tmp_path):
     data.events[0].report_count = 3
     write_site(data, tmp_path)
     assert "2 weitere Berichte" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_hostile_ids_stay_inside_their_attributes_and_file_names(tmp_path):
+    data = hostile_site(dt.date(2026, 3, 19))
+    evil = '"><script>alert(2)</script>/../x'
+    data.events[0].event_id = data.events[0].city_id = data.events[0].programme_id = evil
+    data.cities[0].city_id = evil
+    data.programmes[0].programme_id = evil
+    data.calendar_rows[0] = EventRow(evil, HOSTILE, dt.date(2026, 3, 19))
+    written = write_site(data, tmp_path)
+    assert all(path.resolve().is_relative_to(tmp_path.resolve()) for path in written)  # no file outside the folder
+    for page in tmp_path.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html, page
