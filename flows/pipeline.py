@@ -106,9 +106,7 @@ async def build_flow(db: Path) -> DbtOutcome:
         ledger.finish("ok")
     with connect(db) as con:
         record_build(con, fingerprint)
-    if Settings().publish:
-        publish(db, Settings().publish_in_place)
-    _regenerate_site(db)
+    _hand_off(db)
     return outcome
 
 
@@ -123,9 +121,7 @@ async def pipeline_flow(
         current = up_to_date(con, build_fingerprint(con))
     if current:
         get_run_logger().info("nothing changed since the last build; the marts are up to date")
-        if Settings().publish:
-            publish(db, Settings().publish_in_place)  # the copy still shows this run in its ops tables, marts.runs
-        _regenerate_site(db)
+        _hand_off(db)  # the copy still shows this run in its ops tables and marts.runs
     else:
         await build_flow(db)
     return report
@@ -159,16 +155,20 @@ async def scheduled_pipeline_flow(sources_file: Path, db: Path) -> IngestReport:
         return await pipeline_flow(sources_file, db)
 
 
-def _regenerate_site(db: Path) -> None:
-    """The static website from the copy just published, when STADTRADAR_SITE_DIR names a folder. A site that
-    cannot be written is logged, not fatal: the warehouse and its published copy are complete."""
-    site_dir = Settings().site_dir
-    if site_dir is None:
+def _hand_off(db: Path) -> None:
+    """What readers get after a run: the read-only copy for BI tools (STADTRADAR_PUBLISH), then the static
+    website (STADTRADAR_SITE_DIR) from it. A site that cannot be written is logged, not fatal: the warehouse
+    and its published copy are complete."""
+    settings = Settings()
+    if settings.publish:
+        publish(db, settings.publish_in_place)
+    if settings.site_dir is None:
         return
     from warehouse.site import generate_site  # the site's code only where it is wanted
 
+    site_dir = settings.site_dir
     try:
-        _source, pages = generate_site(db, site_dir, dt.date.today(), published=Settings().publish)
+        _source, pages = generate_site(db, site_dir, dt.date.today(), published=settings.publish)
     except Exception as exc:  # noqa: BLE001 - whatever breaks the site must not fail a run whose data is stored
         get_run_logger().error("the website in %s could not be written: %s: %s", site_dir, type(exc).__name__, exc)
         return

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from scrapers.config import Settings, Source
 from scrapers.discovery import (
@@ -22,7 +21,7 @@ from scrapers.discovery import (
 from scrapers.fetch import Fetcher, FetchError, RobotsRefusal
 from scrapers.recorder import RecordError
 from scrapers.records import FetchedPage
-from scrapers.urls import canonicalize, netloc_of
+from scrapers.urls import canonicalize, netloc_of, origin_of
 
 T = TypeVar("T")
 
@@ -264,15 +263,18 @@ def usable_sitemaps(named: Iterable[str], source: Source) -> list[str]:
     return list(found)
 
 
+def source_origins(source: Source) -> list[str]:
+    """The origins (scheme, host, port) of a source's feeds, sitemaps and listings, each once, in entry order."""
+    return list(dict.fromkeys(origin_of(canonicalize(u)) for u in (*source.feeds, *source.sitemaps, *source.listings)))
+
+
 async def _robots_sitemaps(fetcher: Fetcher, source: Source) -> list[str]:
     """The sitemaps named by the robots.txt of the source's hosts that it may read; a robots.txt that cannot
     be read names none (the fetches that need it report why)."""
-    origins = dict.fromkeys(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/"
-                            for u in (*source.feeds, *source.sitemaps, *source.listings))
     named: list[str] = []
-    for origin in origins:
+    for origin in source_origins(source):
         try:
-            named += await fetcher.robots_sitemaps(origin, source)
+            named += await fetcher.robots_sitemaps(origin + "/", source)
         except FetchError:
             continue
     return usable_sitemaps(named, source)

@@ -22,7 +22,7 @@ from protego import Protego
 
 from scrapers.config import Settings, Source
 from scrapers.records import FetchedPage
-from scrapers.urls import DEFAULT_PORTS, canonicalize, host_of, netloc_of
+from scrapers.urls import DEFAULT_PORTS, canonicalize, host_of, is_ip_literal, netloc_of, origin_of
 
 log = logging.getLogger(__name__)
 
@@ -316,10 +316,7 @@ class Fetcher:
     def _gunzipped(self, url: str, body: bytes, content_type: str, status: int) -> tuple[bytes, str]:
         """A gzip file's content, inflated within the body cap, and its type: a file served as gzip or as
         bytes (application/octet-stream) is taken for XML when it reads like XML (sitemaps are the use)."""
-        inflated = _CappedBody(url, "gzip", self.settings.max_body_bytes, status)
-        inflated.feed(body)
-        content = inflated.finish()
-        rest = inflated.inflater.unused_data if inflated.inflater is not None else b""
+        content, rest = b"", body
         while rest[:2] == GZIP_MAGIC:  # a file of several gzip members (`cat a.gz b.gz`) is their contents joined
             member = _CappedBody(url, "gzip", self.settings.max_body_bytes - len(content), status)
             member.feed(rest)
@@ -337,8 +334,7 @@ class Fetcher:
         (robots.txt answered 4xx), or why it could not be read (then nothing of the origin is fetched)."""
         url = canonicalize(url)
         await self._check_target(url, source)
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = origin_of(url)
         await self._ensure_robots(origin, source)
         return self._robots[origin]
 
@@ -358,7 +354,7 @@ class Fetcher:
             raise FetchError(url, f"host {netloc_of(url)!r} is not declared for source {source.id!r}")
         if not source.allow_private_network and is_private_address(host):
             raise FetchError(url, f"private or loopback address {host!r} refused (allow_private_network is false)")
-        if not self.live or _is_ip_literal(host) or parts.scheme in self._proxied:
+        if not self.live or is_ip_literal(host) or parts.scheme in self._proxied:
             return  # (a proxy from the environment resolves the name itself)
         port = parts.port or DEFAULT_PORTS[parts.scheme]
         if (host, port) in self._pinned:
@@ -375,8 +371,7 @@ class Fetcher:
 
     async def _check_robots(self, url: str, target: str, source: Source) -> None:
         """Raise unless robots.txt of target's origin lets our User-Agent fetch target (RFC 9309)."""
-        parts = urlsplit(target)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = origin_of(target)
         await self._ensure_robots(origin, source)
         rules = self._robots[origin]
         via = "" if target == url else f" (redirect to {target})"
@@ -521,14 +516,6 @@ def _proxied_schemes() -> frozenset[str]:
     is kept and the proxy (or NO_PROXY) decides as the user configured it."""
     proxies = urllib.request.getproxies()
     return frozenset({"http", "https"} if "all" in proxies else {"http", "https"} & proxies.keys())
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 async def _resolve(host: str, port: int) -> list[str]:

@@ -19,11 +19,10 @@ from warcio.statusandheaders import (  # type: ignore[import-untyped]
     StatusAndHeadersParserException,
 )
 
-from scrapers.fetch import FAILED_STATUS
+from scrapers.fetch import FAILED_STATUS, GZIP_MAGIC
 from scrapers.urls import canonicalize
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
-GZIP_MAGIC = b"\x1f\x8b"
 # Lenient like warcio's own default: archives hold HTTP/2 and odd status lines; the status code is checked below.
 HTTP_HEADERS = StatusAndHeadersParser(["HTTP/"], verify=False)
 # The warehouse's archive (warehouse/archive.py) keeps a redirected page under its final URL, the URL asked for here.

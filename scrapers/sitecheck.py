@@ -13,7 +13,7 @@ import httpx
 from protego import Protego
 
 from scrapers.config import Settings, Source
-from scrapers.crawl import MAX_ANNOUNCED_FEEDS, MAX_ROBOTS_SITEMAPS, usable_sitemaps
+from scrapers.crawl import MAX_ANNOUNCED_FEEDS, MAX_ROBOTS_SITEMAPS, source_origins, usable_sitemaps
 from scrapers.fetch import ALLOW_ALL, Fetcher, FetchError
 from scrapers.sitefinder import (
     MAX_CHILD_SITEMAPS,
@@ -26,7 +26,7 @@ from scrapers.sitefinder import (
     summarise,
 )
 from scrapers.url_patterns import PatternProposal, propose_url_pattern
-from scrapers.urls import canonicalize
+from scrapers.urls import canonicalize, origin_of
 
 ARTICLES_CHECKED = 3
 MIN_BODY_CHARS = 200  # shorter article text suggests the extractor lost the body
@@ -110,9 +110,8 @@ class SourceCheck:
 def disallow_rule(rules: Protego, url: str, user_agent: str) -> str | None:
     """The Disallow rule that refuses url ("Disallow: /aktuelles/"), found by probing ever shorter prefixes of its
     path: Protego answers whether, not which rule. None when no prefix is refused (a wildcard rule)."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = (parts.path or "/")[:MAX_RULE_PROBE]
+    origin = origin_of(url)
+    path = (urlsplit(url).path or "/")[:MAX_RULE_PROBE]
     shortest = None
     for end in range(len(path), 0, -1):
         if rules.can_fetch(origin + path[:end], user_agent):
@@ -131,15 +130,10 @@ def _canonical(urls: Iterable[str]) -> set[str]:
     return found
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _problem(entry: EntryPoint) -> str:
     if entry.robots_rule is not None or (entry.error or "").startswith("disallowed by robots.txt"):
         rule = f" (rule: {entry.robots_rule})" if entry.robots_rule else ""
-        return f"robots.txt of {_origin(entry.url)} disallows the {entry.kind} {entry.url} for our user agent{rule}"
+        return f"robots.txt of {origin_of(entry.url)} disallows the {entry.kind} {entry.url} for our user agent{rule}"
     if entry.status is not None and not 200 <= entry.status < 300:
         return f"{entry.kind} {entry.url} answers HTTP {entry.status}"
     if entry.status is not None:
@@ -195,7 +189,7 @@ def _judge_articles(articles: list[ArticleSummary], broken: list[str], degraded:
     readable = [a for a in articles if a.extracted]
     if newest.robots_rule is not None or (newest.error or "").startswith("disallowed by robots.txt"):
         rule = f" (rule: {newest.robots_rule})" if newest.robots_rule else ""
-        broken.append(f"robots.txt of {_origin(newest.url)} disallows the articles for our user agent{rule}, "
+        broken.append(f"robots.txt of {origin_of(newest.url)} disallows the articles for our user agent{rule}, "
                       f"e.g. the newest, {newest.url}")
         suggestions.append("the site asks crawlers to stay out of its articles: remove the source, or ask the "
                            "publisher for permission")
@@ -337,10 +331,6 @@ def checks_markdown(checks: list[SourceCheck]) -> str:
 # Network: the check of one source, and of many with one Fetcher
 
 
-def _origins(source: Source) -> list[str]:
-    return list(dict.fromkeys(_origin(canonicalize(u)) for u in (*source.feeds, *source.sitemaps, *source.listings)))
-
-
 async def _robots_rules(fetcher: Fetcher, origin: str, source: Source) -> tuple[Protego | str | None, list[str]]:
     """The rules the Fetcher itself applies to an origin (read once per run) and the sitemaps its Sitemap lines
     name that the source may read; None when the origin cannot be checked (a refused address)."""
@@ -369,8 +359,9 @@ async def _check_robots(fetcher: Fetcher, origin: str, source: Source, settings:
     check.crawl_delay = rules.crawl_delay(ua)
     for kind, urls in (("feed", source.feeds), ("sitemap", source.sitemaps), ("listing", source.listings)):
         for url in urls:
-            if _origin(canonicalize(url)) == origin and not rules.can_fetch(canonicalize(url), ua):
-                check.disallowed.append(Disallowed(url, kind, disallow_rule(rules, canonicalize(url), ua)))
+            canonical = canonicalize(url)
+            if origin_of(canonical) == origin and not rules.can_fetch(canonical, ua):
+                check.disallowed.append(Disallowed(url, kind, disallow_rule(rules, canonical, ua)))
     return check, rules
 
 
@@ -383,7 +374,7 @@ class _Reader:
 
     def refusal(self, url: str) -> tuple[bool, str | None]:
         """Whether robots.txt refuses url (False when it was not read: then the Fetcher decides), and the rule."""
-        rules = self.rules.get(_origin(url))
+        rules = self.rules.get(origin_of(url))
         if rules is None or rules.can_fetch(url, self.settings.user_agent):
             return False, None
         return True, disallow_rule(rules, url, self.settings.user_agent)
@@ -414,7 +405,7 @@ async def check_source(source: Source, fetcher: Fetcher, settings: Settings) -> 
     the newest few articles; a handful of requests, none that robots.txt refuses."""
     robots: list[RobotsCheck] = []
     rules: dict[str, Protego | None] = {}
-    for origin in _origins(source):
+    for origin in source_origins(source):
         check, rules[origin] = await _check_robots(fetcher, origin, source, settings)
         robots.append(check)
     reader = _Reader(fetcher, source, settings, rules)

@@ -2,10 +2,8 @@
 and proposing a sources.yml entry from its URL."""
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
-import ipaddress
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -39,7 +37,7 @@ from scrapers.url_patterns import (
     segments,
     with_query,
 )
-from scrapers.urls import canonicalize, host_of, netloc_of
+from scrapers.urls import canonicalize, host_of, is_ip_literal, netloc_of, origin_of
 
 # The usual places of a feed when a page announces none (WordPress, TYPO3, Drupal, static generators).
 FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.rss")
@@ -336,18 +334,11 @@ def same_site(host: str, other: str) -> bool:
     a, b = host.lower().rstrip("."), other.lower().rstrip(".")
     if a.removeprefix("www.") == b.removeprefix("www."):
         return True
-    if _is_ip(a) or _is_ip(b):
+    if is_ip_literal(a) or is_ip_literal(b):
         return False
     labels, others = a.split("."), b.split(".")
     return len(labels) >= 2 and len(others) >= 2 and labels[-2:] == others[-2:]
 
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 async def _start_page(fetcher: Fetcher, url: str, probe: Source) -> tuple[FetchedPage | None, Source, str | None]:
@@ -454,8 +445,7 @@ async def find_source(  # noqa: C901 - the discovery steps in order, each report
         if start.final_url != url:
             proposal.notes.append(f"{url} redirects to {start.final_url}")
         base = canonicalize(start.final_url)
-        parts = urlsplit(base)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = origin_of(base)
         feeds = await _find_feeds(fetcher, start, probe, origin)
         sitemaps = await _find_sitemaps(fetcher, probe, origin)
         given = await read_entry_point(fetcher, "listing", base, "given", probe, page=start)
@@ -580,7 +570,3 @@ def _comments(url: str, evidence: str, pattern: PatternProposal, feeds: list[Ent
         lines.append(f"{relevant}/{len(articles)} test articles are about smart-city topics")
     return lines
 
-
-def find_source_sync(url: str, settings: Settings, **kwargs: Any) -> Proposal:
-    """find_source for callers without an event loop."""
-    return asyncio.run(find_source(url, settings, **kwargs))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the visitor; they never select different content.
@@ -60,3 +61,18 @@ def _netloc(parts: SplitResult) -> str:
 def host_of(url: str) -> str:
     """Lower-case host name of url ('' when it has none)."""
     return (urlsplit(url).hostname or "").lower()
+
+
+def origin_of(url: str) -> str:
+    """Scheme and host (with port) of url, as written there: `https://www.example.de`, where robots.txt lives."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_ip_literal(host: str) -> bool:
+    """Whether a host is an IP address (an IPv6 one with or without its brackets), not a name."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -10,6 +10,7 @@ import duckdb
 
 from scrapers.sitecheck import VERDICTS
 from warehouse.bulk import insert_rows
+from warehouse.db import dict_rows
 
 
 def record_checks(con: duckdb.DuckDBPyConnection, checked_at: dt.datetime,
@@ -28,9 +29,7 @@ def record_checks(con: duckdb.DuckDBPyConnection, checked_at: dt.datetime,
 
 def latest_checks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The latest check of every source that has one, by source id."""
-    cursor = con.execute("""
+    return dict_rows(con, """
         select source_id, checked_at, verdict, reasons, suggestions from ops.source_checks
         qualify row_number() over (partition by source_id order by checked_at desc) = 1
         order by source_id""")
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

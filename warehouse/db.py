@@ -139,6 +139,13 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> A
     return one_row(con, sql, params)[0]
 
 
+def dict_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name."""
+    cursor = con.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an error's message (DuckDB's run on with context lines), or its type's name."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -20,6 +20,7 @@ import duckdb
 import jinja2
 
 from warehouse.calendar import EventRow, build_calendar, read_events
+from warehouse.db import dict_rows as _rows
 
 TEMPLATES = Path(__file__).parent / "site_templates"
 ASSETS = Path(__file__).parent / "site_assets"
@@ -150,12 +151,6 @@ class SiteData:
     sources: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     calendar_rows: list[EventRow] = field(default_factory=list)
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def read_site(con: duckdb.DuckDBPyConnection, today: dt.date) -> SiteData:

@@ -6,12 +6,7 @@ from typing import Any
 import duckdb
 
 from warehouse.checks import latest_checks
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+from warehouse.db import dict_rows as _rows
 
 
 def _standing(checks: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
