@@ -14,7 +14,8 @@ from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 # The fetcher hands over the body as decoded (gzip undone, within the cap): these headers described the bytes on the
 # wire and would make a replay decode the body a second time or cut it short.
 _WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# A file name built from an id (a run's, a source's): nothing that could climb out of its folder.
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class RecordError(OSError):
@@ -29,7 +30,7 @@ class WarcRecorder:
     """
 
     def __init__(self, folder: Path, name: str):
-        if not _SAFE_NAME.match(name):
+        if not SAFE_FILE_NAME.match(name):
             raise RecordError(f"cannot name a WARC file {name!r}: only letters, digits, '_', '-' and '.'")
         self.path = Path(folder) / f"{name}.warc.gz"
         self.records = 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,12 +34,11 @@ from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-unty
 from warcio.timeutils import datetime_to_iso_date  # type: ignore[import-untyped]
 from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
 
+from scrapers.recorder import SAFE_FILE_NAME
 from scrapers.records import FetchedPage
 from warehouse.db import WarehouseError
 
 WARC_VERSION = "1.1"
-# A file or folder name we build from a source or run id: nothing that could climb out of the archive folder.
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class ArchiveError(WarehouseError):
@@ -76,7 +74,7 @@ def archive_folder(db: Path) -> Path:
 def run_file(source_id: str, run_id: str) -> str:
     """The file (relative to the archive folder) holding a source's pages of one run."""
     for what, name in (("source id", source_id), ("run id", run_id)):
-        if not _SAFE_NAME.match(name):
+        if not SAFE_FILE_NAME.match(name):
             raise ArchiveError(f"cannot name a WARC file after the {what} {name!r}: only letters, digits, "
                                f"'_', '-' and '.' are allowed")
     return f"{source_id}/{run_id}.warc.gz"
