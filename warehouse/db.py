@@ -215,19 +215,35 @@ def _settings() -> dict[str, ConfigValue]:
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    """Load DuckDB's full-text-search extension: the normal INSTALL first, then the PyPI-packaged binary."""
+    """Load DuckDB's full-text-search extension (offline from its PyPI package if need be)."""
+    load_extension(con, "fts")
+
+
+# The pip packages that carry extensions' binaries, for machines that cannot download them.
+EXTENSION_PACKAGES = {"fts": "duckdb_extension_fts", "ducklake": "duckdb_extension_ducklake",
+                      "postgres": "duckdb_extension_postgres"}
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension: the normal INSTALL first, else the binary of its PyPI package (offline machines).
+    Installed once, it loads in any later process, dbt's included, without either."""
     try:
-        con.execute("INSTALL fts; LOAD fts;")
+        con.execute(f"INSTALL {name}; LOAD {name};")
         return
     except duckdb.Error:
         pass  # offline: the extension repository is unreachable
-    spec = importlib.util.find_spec("duckdb_extension_fts")
+    package = EXTENSION_PACKAGES.get(name, f"duckdb_extension_{name}")
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise WarehouseError("the fts extension is not available (install duckdb-extension-fts)")
-    package = Path(next(iter(spec.submodule_search_locations)))
-    binaries = sorted(package.glob(f"extensions/v{duckdb.__version__}/fts.duckdb_extension")) or sorted(
-        package.glob("extensions/**/fts.duckdb_extension")
-    )
+        raise WarehouseError(f"the {name} extension is not available (install {package.replace('_', '-')})")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    binaries = sorted(folder.glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension")) or sorted(
+        folder.glob("extensions/**/*.duckdb_extension"))
     if not binaries:
-        raise WarehouseError(f"{package}: no fts.duckdb_extension for duckdb {duckdb.__version__}")
-    con.execute(f"INSTALL '{binaries[0]}'; LOAD fts;")
+        raise WarehouseError(f"{folder}: no {name} extension binary for duckdb {duckdb.__version__}")
+    con.execute(f"INSTALL '{binaries[0]}'; LOAD {name};")
+
+
+def quoted_name(name: str) -> str:
+    """An identifier quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'

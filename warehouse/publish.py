@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import _settings, attach
+from warehouse.db import _settings, attach, quoted_name
 
 log = logging.getLogger(__name__)
 
@@ -183,17 +183,13 @@ def _database_name(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _digest(con: duckdb.DuckDBPyConnection, database: str, table: tuple[str, str], columns: list[str]
             ) -> tuple[object, ...]:
     """A table's row count and the sum of its rows' hashes: equal means unchanged, at a fraction of a copy."""
     schema, name = table
-    row_value = "row(" + ", ".join(_quoted(c) for c in columns) + ")"
+    row_value = "row(" + ", ".join(quoted_name(c) for c in columns) + ")"
     row = con.execute(f"select count(*), sum(hash({row_value})::hugeint) "
-                      f"from {_quoted(database)}.{_quoted(schema)}.{_quoted(name)}").fetchone()
+                      f"from {quoted_name(database)}.{quoted_name(schema)}.{quoted_name(name)}").fetchone()
     assert row is not None
     return tuple(row)
 

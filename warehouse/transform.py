@@ -9,11 +9,15 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from scrapers.config import PROJECT_ROOT, Settings
 from warehouse.db import scalar
+
+if TYPE_CHECKING:
+    from warehouse.lake import LakeConfig
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 FAILED = ("error", "fail", "runtime error")
@@ -91,15 +95,31 @@ def build_warehouse(db: Path) -> DbtOutcome:
     return run_dbt(db, "build", ["--exclude-resource-type", "unit_test"])
 
 
-def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = None,
-            target_path: Path | None = None) -> DbtOutcome:
-    """Run `dbt <command>` on the warehouse at db (in its dbt_target_folder unless target_path is given);
-    raise DbtBuildError naming every failed node.
+def build_lake(lake: LakeConfig, target_path: Path) -> DbtOutcome:
+    """The pipeline's build on a DuckLake warehouse (the profile's `lake` target); dbt's files go to
+    target_path. The lake's extensions are installed first: dbt's DuckDB loads them when it attaches the lake."""
+    from warehouse.lake import install_lake_extensions
+
+    install_lake_extensions()
+    return run_dbt(None, "build", ["--exclude-resource-type", "unit_test"], target_path, lake)
+
+
+def run_dbt(db: Path | None, command: str = "build", extra_args: list[str] | None = None,
+            target_path: Path | None = None, lake: LakeConfig | None = None) -> DbtOutcome:
+    """Run `dbt <command>` on the warehouse file at db (in its dbt_target_folder unless target_path is given),
+    or on the lake; raise DbtBuildError naming every failed node.
 
     dbt runs in a child process: its DuckDB instance and its parsed project (a few hundred MB on a large
     warehouse) are gone when it ends, instead of staying in a long-lived scheduler process.
     """
-    target = Path(target_path or dbt_target_folder(db))
+    if (db is None) == (lake is None):
+        raise ValueError("run_dbt builds either a warehouse file or a lake")
+    if target_path is None:
+        if db is None:
+            raise ValueError("a lake's dbt build needs a target_path")
+        target_path = dbt_target_folder(db)
+    target = Path(target_path)
+    where = lake.display if lake is not None else str(db)
     results_file = target / "run_results.json"
     with tempfile.TemporaryDirectory(prefix="stadtradar-dbt-") as scratch:
         target.mkdir(parents=True, exist_ok=True)
@@ -117,8 +137,12 @@ def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = Non
             "--quiet",
             *(extra_args or []),
         ]
-        env = {**os.environ, "STADTRADAR_DB": str(Path(db).resolve()), "DO_NOT_TRACK": "1",
-               "STADTRADAR_DBT_MEMORY_LIMIT": Settings().dbt_memory_limit}
+        env = {**os.environ, "DO_NOT_TRACK": "1", "STADTRADAR_DBT_MEMORY_LIMIT": Settings().dbt_memory_limit}
+        if lake is not None:
+            args += ["--target", "lake"]
+            env |= {"STADTRADAR_LAKE_CATALOG": lake.catalog, "STADTRADAR_LAKE_DATA": lake.data_path or ""}
+        elif db is not None:
+            env["STADTRADAR_DB"] = str(Path(db).resolve())
         try:
             done = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         except OSError as exc:
@@ -132,7 +156,7 @@ def run_dbt(db: Path, command: str = "build", extra_args: list[str] | None = Non
         if "Out of Memory" in listed or "Out of Memory" in output:
             listed += ("\n  (DuckDB in dbt ran out of its memory limit: raise STADTRADAR_DBT_MEMORY_LIMIT, "
                        "default 64MB, and run `stadtradar build` again)")
-        raise DbtBuildError(f"dbt {command} failed on {Path(db)}:\n  {listed}")
+        raise DbtBuildError(f"dbt {command} failed on {where}:\n  {listed}")
     return DbtOutcome(nodes=len(results), tests=tests, warnings=warnings)
 
 

@@ -12,9 +12,15 @@
         {%- set relation = builtins.ref(varargs[0], varargs[1], version=version) if version
                            else builtins.ref(varargs[0], varargs[1]) -%}
     {%- endif -%}
-    {{ return(relation.include(database=False)) }}
+    {{ return(relation.include(database=stadtradar_names_database())) }}
 {%- endmacro %}
 
 {% macro source(source_name, table_name) -%}
-    {{ return(builtins.source(source_name, table_name).include(database=False)) }}
+    {{ return(builtins.source(source_name, table_name).include(database=stadtradar_names_database())) }}
+{%- endmacro %}
+
+{#- A DuckLake warehouse is attached under an alias (the `lake` target), never the default catalog of dbt's
+    connection: there relations must name it. -#}
+{% macro stadtradar_names_database() -%}
+    {{ return(target.name == 'lake') }}
 {%- endmacro %}
