@@ -250,6 +250,15 @@ def _interrupted(db: Path) -> typer.Exit:
 
 def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: bool,
             record: Path | None = None) -> None:
+    if SETTINGS.backend == "ducklake":
+        _on_lake(record)
+        from flows.commands_lake import lake_ingest, lake_run
+
+        if build:
+            lake_run(sources, 1, None, replay)
+        else:
+            lake_ingest("1/1", sources, replay)
+        return
     _check_inputs(sources, replay)
     if record is not None:
         _check_record_folder(record, replay)
@@ -269,6 +278,14 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
     if not report.ok:
         err.print("some pages or sources failed (listed above, recorded in ops.fetch_errors); exit 2")
         raise typer.Exit(2)
+
+
+def _on_lake(record: Path | None) -> None:
+    """What the ducklake backend does not take: a run there has no --record (record with the embedded backend,
+    then replay into the lake)."""
+    if record is not None:
+        raise _fail("--record works with the embedded backend; with STADTRADAR_BACKEND=ducklake record a run into "
+                    "a DuckDB file first, then `stadtradar lake run --replay` it")
 
 
 def _check_record_folder(record: Path, replay: Path | None) -> None:
@@ -299,6 +316,11 @@ def ingest(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db
 @app.command()
 def build(db: DbOption = SETTINGS.db) -> None:
     """Build the dbt project (seeds, models, tests) on the warehouse."""
+    if SETTINGS.backend == "ducklake":
+        from flows.commands_lake import lake_build
+
+        lake_build()
+        return
     with _writing_run(db):
         from flows.pipeline import build_flow
 
@@ -433,11 +455,13 @@ def serve(sources: SourcesOption = SETTINGS.sources, db: DbOption = SETTINGS.db)
     serve_deployments(sources, db)
 
 
+from flows.commands_lake import register as register_lake  # noqa: E402 - the DuckLake backend
 from flows.commands_sources import register as register_sources  # noqa: E402 - check-sources, add-source
 from flows.commands_warehouse import register  # noqa: E402 - export, events, search, docs
 
 register_sources(app)
 register(app)
+register_lake(app)
 
 if __name__ == "__main__":
     app()

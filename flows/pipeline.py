@@ -24,6 +24,7 @@ from scrapers.crawl import KnownPage
 from scrapers.fetch import Fetcher
 from scrapers.recorder import WarcRecorder
 from scrapers.replay import ReplayTransport
+from scrapers.shards import shard_sources
 from warehouse import ingest
 from warehouse.db import connect
 from warehouse.lock import writer_lock
@@ -57,12 +58,14 @@ def dbt_build_task(db: Path) -> DbtOutcome:
 
 @flow(name="ingest")
 async def ingest_flow(
-    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False, record: Path | None = None
+    sources_file: Path, db: Path, replay: Path | None = None, refresh: bool = False, record: Path | None = None,
+    shard: int = 1, shards: int = 1,
 ) -> IngestReport:
     """Crawl every source, archive what was fetched, extract new pages and load them; one source's failure
     is recorded and the others go on. `record` names a folder that gets every response received as a WARC
-    file (`<run id>.warc.gz`), which `replay` can then replay."""
-    settings, sources = Settings(), load_sources(sources_file)
+    file (`<run id>.warc.gz`), which `replay` can then replay. `shard` of `shards` takes only the sources of
+    that shard (scrapers.shards: cut by host)."""
+    settings, sources = Settings(), shard_sources(load_sources(sources_file), shard, shards)
     with recorded_run(db, _run_id(), "ingest") as ledger, contextlib.ExitStack() as stack:
         with connect(db) as con:
             known = ingest.begin_ingest(con, sources)

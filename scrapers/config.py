@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     publish_in_place: bool = True
     # Regenerate the static website (`stadtradar site`) into this folder after each publish; unset: no site.
     site_dir: Path | None = None
+    # Where the warehouse lives: the embedded DuckDB file `db` (the default), or a DuckLake that several workers
+    # write to at once (docs/scale.md): its catalog after "ducklake:" (for PostgreSQL a libpq string such as
+    # "postgres:dbname=stadtradar host=db.example user=stadtradar"), and the folder or s3:// prefix of its data.
+    backend: Literal["duckdb", "ducklake"] = "duckdb"
+    lake_catalog: str | None = None
+    lake_data: str | None = None
+    # With the lake, each worker ingests its shard into a DuckDB file of its own here (its spool, with the WARC
+    # archive beside it), then pushes it to the lake; on several machines put it on shared storage.
+    spool: Path = PROJECT_ROOT / "warehouse" / "spool"
 
 
 class Selectors(BaseModel):
