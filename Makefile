@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= warehouse/stadtradar.duckdb
 SNAPSHOT := tests/snapshot
 
-.PHONY: setup demo test test-fast lint eval bench screenshots clean
+.PHONY: setup demo test test-lake test-fast lint eval bench screenshots clean
 
 $(BIN)/stadtradar: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,8 +24,12 @@ test: setup
 	$(BIN)/ruff check .
 	# mypy (about 25 s cold) checks while the tests run: two pytest processes mostly wait on pipeline subprocesses,
 	# and an idle one steals queued tests from the other.
-	$(BIN)/mypy & mypy=$$!; $(BIN)/pytest -q -n 2 --dist worksteal; tests=$$?; wait $$mypy; types=$$?; \
-		test $$tests -eq 0 && test $$types -eq 0
+	$(BIN)/mypy & mypy=$$!; $(BIN)/pytest -q -n 2 --dist worksteal -m "not lake"; tests=$$?; wait $$mypy; \
+		types=$$?; test $$tests -eq 0 && test $$types -eq 0
+
+# The DuckLake workers test: PostgreSQL, a Prefect server and three workers (about 90 s); .ci/run runs it too.
+test-lake: setup
+	$(BIN)/pytest -q -m lake
 
 test-fast: setup  # the unit tests: no pipeline run, no dbt build, no server
 	$(BIN)/ruff check .

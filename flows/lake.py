@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.asyncio import concurrency
+from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from flows.pipeline import ingest_flow
@@ -157,21 +158,42 @@ def deploy(pool: str, shards: int, sources_file: Path, cron: str | None = None) 
 
     from flows.schedules import TIMEZONE
 
+    _ensure_pool(pool)
     source = str(PROJECT_ROOT)
     shard_flow = _loaded(lake_ingest_flow.from_source(source=source, entrypoint="flows/lake.py:lake_ingest_flow"))
     pipeline = _loaded(lake_pipeline_flow.from_source(source=source, entrypoint="flows/lake.py:lake_pipeline_flow"))
     sources = str(Path(sources_file).resolve())
     shard_name = f"{lake_ingest_flow.name}/{SHARD_DEPLOYMENT}"
-    shard_flow.deploy(SHARD_DEPLOYMENT, work_pool_name=pool, parameters={"sources_file": sources},
-                      description="One shard of the sources (by host): ingest into its spool, push to the lake.",
-                      tags=["stadtradar", "lake"], print_next_steps=False, build=False, push=False)
-    pipeline.deploy(PIPELINE_DEPLOYMENT, work_pool_name=pool,
-                    parameters={"sources_file": sources, "shards": shards, "deployment": shard_name},
-                    schedule=Cron(cron, timezone=TIMEZONE) if cron else None, concurrency_limit=1,
-                    description="Every shard at once on the pool's workers, then the lake's dbt build and the "
-                                "BI snapshot.", tags=["stadtradar", "lake"], print_next_steps=False,
-                    build=False, push=False)
+    # to_deployment + apply, not Flow.deploy: deploy asks the server for the pool's workers in a request that
+    # Prefect 3.8's own server refuses (limit: null); apply registers the same deployment without asking.
+    _applied(shard_flow.to_deployment(
+        SHARD_DEPLOYMENT, work_pool_name=pool, parameters={"sources_file": sources}, tags=["stadtradar", "lake"],
+        description="One shard of the sources (by host): ingest into its spool, push to the lake."))
+    _applied(pipeline.to_deployment(
+        PIPELINE_DEPLOYMENT, work_pool_name=pool, schedule=Cron(cron, timezone=TIMEZONE) if cron else None,
+        parameters={"sources_file": sources, "shards": shards, "deployment": shard_name}, concurrency_limit=1,
+        tags=["stadtradar", "lake"],
+        description="Every shard at once on the pool's workers, then the lake's dbt build and the BI snapshot."))
     return [shard_name, f"{lake_pipeline_flow.name}/{PIPELINE_DEPLOYMENT}"]
+
+
+def _ensure_pool(pool: str) -> None:
+    """Create the process work pool `pool` unless it exists (of any type: a user's pool is used as it is)."""
+    from prefect.client.orchestration import get_client as get_sync_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    with get_sync_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            with contextlib.suppress(ObjectAlreadyExists):
+                client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+
+def _applied(deployment: object) -> None:
+    if not isinstance(deployment, RunnerDeployment):  # inside an event loop, to_deployment gives a coroutine
+        raise RuntimeError("deploy() must be called outside an event loop")
+    deployment.apply()
 
 
 def _loaded(loaded: object) -> Flow[..., Any]:
