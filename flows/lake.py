@@ -25,7 +25,8 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from flows.pipeline import ingest_flow
 from scrapers.config import PROJECT_ROOT, Settings, load_sources
 from scrapers.shards import check_shard, shard_sources
-from warehouse.lake import LakeConfig, PushOutcome, lake_config, push, snapshot
+from warehouse.db import WarehouseError
+from warehouse.lake import LakeConfig, PushOutcome, lake_config, maintain, push, snapshot
 from warehouse.lock import writer_lock
 from warehouse.publish import published_path
 from warehouse.transform import build_lake
@@ -109,10 +110,17 @@ async def lake_build_flow() -> dict[str, Any]:
     the published path of the warehouse setting (`warehouse/published/stadtradar.duckdb` by default)."""
     settings = Settings()
     lake = settings_lake(settings)
+    logger = get_run_logger()
     async with holding([BUILD_LIMIT], settings.lock_timeout):
         outcome = build_lake(lake, settings.spool / "dbt-target")
         out = snapshot(lake, published_path(settings.db)) if settings.publish else None
-    get_run_logger().info("lake built: %d nodes, %d tests%s", outcome.nodes, outcome.tests,
+        try:
+            merged = maintain(lake)
+        except WarehouseError as exc:  # the marts are built and published; compaction waits for the next build
+            logger.warning("%s", exc)
+        else:
+            logger.info("lake maintenance: %d small files merged", merged)
+    logger.info("lake built: %d nodes, %d tests%s", outcome.nodes, outcome.tests,
                           f"; snapshot for BI tools: {out}" if out else "")
     return {"nodes": outcome.nodes, "tests": outcome.tests, "snapshot": str(out) if out else None}
 

@@ -317,6 +317,25 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("rollback")
 
 
+# ---------------------------------------------------------------------------------------------- upkeep
+def maintain(config: LakeConfig, keep_days: int = 7) -> int:
+    """Compact the lake after a build: every push writes small Parquet files of its own, so merge adjacent ones,
+    expire the snapshots older than `keep_days` (the lake's time travel reaches that far back) and delete the
+    files no remaining snapshot reads. Returns the number of files merged. A maintenance step that collides
+    with a push fails (and the push retries); the next build tries again."""
+    con = connect_lake(config)
+    try:
+        merged = con.execute(f"call ducklake_merge_adjacent_files('{LAKE}')").fetchall()
+        horizon = f"now() - interval '{int(keep_days)} days'"
+        con.execute(f"call ducklake_expire_snapshots('{LAKE}', older_than => {horizon})")
+        con.execute(f"call ducklake_cleanup_old_files('{LAKE}', older_than => {horizon})")
+        return sum(int(row[2]) for row in merged if len(row) > 2 and row[2] is not None)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"maintenance of the lake {config.display} failed: {first_line(exc)}") from None
+    finally:
+        con.close()
+
+
 # ---------------------------------------------------------------------------------------------- BI snapshot
 def snapshot(config: LakeConfig, out: Path, schemas: Iterable[str] = SNAPSHOT_SCHEMAS) -> Path:
     """Copy the lake's marts (and reference seeds) into the DuckDB file `out` for BI tools: written beside it
