@@ -26,7 +26,7 @@ from flows.pipeline import ingest_flow
 from scrapers.config import PROJECT_ROOT, Settings, load_sources
 from scrapers.shards import check_shard, shard_sources
 from warehouse.db import WarehouseError
-from warehouse.lake import LakeConfig, PushOutcome, lake_config, maintain, push, snapshot
+from warehouse.lake import LakeConfig, PushOutcome, lake_config, maintain, pull, push, snapshot
 from warehouse.lock import writer_lock
 from warehouse.publish import published_path
 from warehouse.transform import build_lake
@@ -95,6 +95,10 @@ async def lake_ingest_flow(sources_file: Path, shard: int = 1, shards: int = 1, 
     spool.parent.mkdir(parents=True, exist_ok=True)
     hosts = sorted(set().union(*(s.hosts for s in sources)))
     with writer_lock(spool, settings.lock_timeout):
+        pulled = pull(spool, lake, [s.id for s in sources])
+        if pulled:
+            logger.info("spool %s seeded from the lake: %d rows of sources it did not hold", spool.name,
+                        sum(pulled.values()))
         async with holding([HOST_LIMIT.format(host=h) for h in hosts], settings.lock_timeout):
             report = await ingest_flow(sources_file, spool, replay, refresh, shard=shard, shards=shards)
         outcome = push_task(spool, lake, [s.id for s in sources])

@@ -65,6 +65,10 @@ PUSH_RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("ops", "schema_version"): ("local", ""),
 }
 PUSHED_SCHEMAS = ("raw", "ops")
+# Which shared rows a pull copies (beyond those the spool lacks): the runs of the pulled sources only, so that a
+# spool never owns, and later pushes back, a stale copy of a run another shard still updates.
+PULL_SCOPE = {("ops", "runs"): f" and t.run_id in (select run_id from {LAKE}.ops.source_runs "
+                               "where source_id in (from shard_sources))"}
 
 
 class LakeConflict(WarehouseError):
@@ -90,7 +94,27 @@ class LakeConfig:
     @property
     def display(self) -> str:
         """The catalog without its password, for messages."""
-        return re.sub(r"(password\s*=\s*)\S+", r"\1***", self.catalog, flags=re.IGNORECASE)
+        return hide_password(self.catalog)
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """The DuckDB extensions attaching it needs: the postgres one only for a PostgreSQL catalog."""
+        return ("ducklake", "postgres") if self.catalog.lower().startswith("postgres") else ("ducklake",)
+
+
+# A libpq keyword (quoted or not) or a URI password; DuckDB's errors repeat the whole connection string.
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s\"]*:)[^@\s\"]+@", re.IGNORECASE)
+
+
+def hide_password(text: str) -> str:
+    """text with any catalog password in it replaced by ***, for messages and logs."""
+    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", text))
+
+
+def _error(exc: BaseException) -> str:
+    """An error's first line, without passwords."""
+    return hide_password(first_line(exc))
 
 
 def lake_config(catalog: str | None, data_path: str | None) -> LakeConfig:
@@ -110,7 +134,7 @@ def lake_config(catalog: str | None, data_path: str | None) -> LakeConfig:
 def install_lake_extensions() -> None:
     """Make ducklake and postgres loadable in every process, such as dbt's, which loads them by ATTACH."""
     with duckdb.connect() as con:
-        for name in ("ducklake", "postgres"):
+        for name in ("ducklake", "postgres"):  # both, whatever the catalog: dbt's process may need either
             load_extension(con, name)
 
 
@@ -122,7 +146,7 @@ def connect_lake(config: LakeConfig, read_only: bool = False, memory_limit: str 
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         con = duckdb.connect(config={"memory_limit": memory_limit})
         try:
-            for name in ("ducklake", "postgres"):
+            for name in config.extensions:
                 load_extension(con, name)
             con.execute(config.attach_sql(read_only))
             con.execute(f"use {LAKE}")
@@ -131,7 +155,7 @@ def connect_lake(config: LakeConfig, read_only: bool = False, memory_limit: str 
             con.close()
             racing = "initialize" in str(exc) and ("duplicate key" in str(exc) or "already exists" in str(exc))
             if not racing or attempt == PUSH_ATTEMPTS:
-                raise WarehouseError(f"cannot attach the lake {config.display}: {first_line(exc)}") from None
+                raise WarehouseError(f"cannot attach the lake {config.display}: {_error(exc)}") from None
             time.sleep(PUSH_BACKOFF * random.uniform(0.5, 1.5))
         except BaseException:
             con.close()
@@ -169,7 +193,7 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
         try:
             con.execute(f"attach {_literal(str(spool))} as {SPOOL} (read_only)")
         except duckdb.Error as exc:
-            raise WarehouseError(f"{spool}: cannot read the spool: {first_line(exc)}") from None
+            raise WarehouseError(f"{spool}: cannot read the spool: {_error(exc)}") from None
         tables = _spool_tables(con)
         for attempt in range(1, attempts + 1):
             try:
@@ -185,12 +209,12 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
                 if not _is_conflict(exc) or attempt == attempts:
                     if _is_conflict(exc):
                         raise LakeConflict(f"push of {spool.name} to {config.display} refused by concurrent "
-                                           f"commits {attempts} times: {first_line(exc)}") from None
+                                           f"commits {attempts} times: {_error(exc)}") from None
                     raise WarehouseError(f"push of {spool.name} to {config.display} failed: "
-                                         f"{first_line(exc)}") from None
+                                         f"{_error(exc)}") from None
                 wait = min(PUSH_BACKOFF_CAP, PUSH_BACKOFF * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
                 log.info("push of %s: conflict with a concurrent commit (%s); attempt %d in %.1f s",
-                         spool.name, first_line(exc), attempt + 1, wait)
+                         spool.name, _error(exc), attempt + 1, wait)
                 time.sleep(wait)
                 continue
             return PushOutcome(changed, attempt, time.monotonic() - started)
@@ -281,8 +305,8 @@ def _spool_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, list[s
     rows = con.execute(
         "select schema_name, table_name, list(column_name order by column_index), "
         "list(data_type order by column_index) from duckdb_columns() "
-        f"where database_name = '{SPOOL}' and schema_name in (select unnest(?)) group by all order by all",
-        [list(PUSHED_SCHEMAS)]).fetchall()
+        f"where database_name = '{SPOOL}' and schema_name not in ('information_schema', 'pg_catalog') "
+        "and not internal group by all order by all").fetchall()
     unknown = [f"{s}.{t}" for s, t, _, _ in rows if (s, t) not in PUSH_RULES]
     if unknown:
         raise WarehouseError(f"the spool has tables without a push rule (warehouse/lake.py, PUSH_RULES): "
@@ -317,6 +341,79 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("rollback")
 
 
+# ---------------------------------------------------------------------------------------------- pull
+def pull(spool: Path, config: LakeConfig, source_ids: Sequence[str]) -> dict[str, int]:
+    """Seed the spool with the lake's rows of those of `source_ids` it holds nothing of yet (a new spool: a new
+    machine, a lost file, another number of shards); returns the rows copied per table.
+
+    A push makes the lake's rows of a shard equal to its spool's, so a push from an empty spool would delete the
+    lake's history of its sources (articles no longer listed on the sites); pulled first, the spool starts where
+    the lake stands, its known pages and validators included. The spool (an embedded warehouse file, created
+    and migrated when missing) must not be open elsewhere: the caller holds its writer lock."""
+    from warehouse.db import connect
+
+    spool = Path(spool)
+    with connect(spool) as local:
+        held = {r[0] for r in local.execute("select distinct source_id from raw.sources").fetchall()}
+    wanted = [s for s in source_ids if s not in held]
+    if not wanted:
+        return {}
+    con = connect_lake(config)  # not read-only: a lake that does not exist yet is created, as the push would
+    try:
+        in_lake = _lake_tables(con)
+        if ("raw", "sources") not in in_lake:
+            return {}  # a new lake: nothing to seed from
+        try:
+            con.execute(f"attach {_literal(str(spool))} as {SPOOL}")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{spool}: cannot open the spool to seed it: {_error(exc)}") from None
+        con.execute("create or replace temp table shard_sources as select unnest(?::varchar[]) as source_id",
+                    [wanted])
+        con.execute(f"""create or replace temp table shard_articles as
+            select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)""")
+        con.execute(f"""create or replace temp table shard_pages as
+            select url from {LAKE}.ops.http_state where source_id in (from shard_sources)
+            union select url from {LAKE}.raw.pages where source_id in (from shard_sources)""")
+        copied = {}
+        con.execute("begin transaction")
+        try:
+            for schema, table, columns, _types in _spool_tables(con):
+                rule, key = PUSH_RULES[(schema, table)]
+                if rule == "local" or (schema, table) not in in_lake:
+                    continue
+                shared = [c for c in columns if c in in_lake[(schema, table)]]
+                names = ", ".join(quoted_name(c) for c in shared)
+                if rule == "spool":  # shared rows the pulled ones name, unless the spool has them already
+                    owned = f"t.{quoted_name(key)} not in (select {quoted_name(key)} from {SPOOL}.{schema}.{table})"
+                    owned += PULL_SCOPE.get((schema, table), "")
+                else:
+                    owned = _owned(rule, key, schema, table)
+                before = _count(con, f"{SPOOL}.{schema}.{table}")
+                verb = "insert or ignore" if _keyed(con, schema, table) else "insert"
+                con.execute(f"{verb} into {SPOOL}.{schema}.{table} ({names}) "
+                            f"select {names} from {LAKE}.{schema}.{table} t where {owned}")
+                copied[f"{schema}.{table}"] = _count(con, f"{SPOOL}.{schema}.{table}") - before
+            con.execute("commit")
+        except duckdb.Error as exc:
+            _rollback(con)
+            raise WarehouseError(f"seeding {spool.name} from {config.display} failed: {_error(exc)}") from None
+        return copied
+    finally:
+        con.close()
+
+
+def _keyed(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the spool's table has a primary key (a row the spool holds already is then left as it is)."""
+    return bool(_count(con, f"duckdb_constraints() where database_name = '{SPOOL}' and schema_name = "
+                            f"'{schema}' and table_name = '{table}' and constraint_type = 'PRIMARY KEY'"))
+
+
+def _lake_tables(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
+    rows = con.execute(f"select schema_name, table_name, list(column_name) from duckdb_columns() "
+                       f"where database_name = '{LAKE}' group by all").fetchall()
+    return {(s, t): set(c) for s, t, c in rows}
+
+
 # ---------------------------------------------------------------------------------------------- upkeep
 def maintain(config: LakeConfig, keep_days: int = 7) -> int:
     """Compact the lake after a build: every push writes small Parquet files of its own, so merge adjacent ones,
@@ -331,7 +428,7 @@ def maintain(config: LakeConfig, keep_days: int = 7) -> int:
         con.execute(f"call ducklake_cleanup_old_files('{LAKE}', older_than => {horizon})")
         return sum(int(row[2]) for row in merged if len(row) > 2 and row[2] is not None)
     except duckdb.Error as exc:
-        raise WarehouseError(f"maintenance of the lake {config.display} failed: {first_line(exc)}") from None
+        raise WarehouseError(f"maintenance of the lake {config.display} failed: {_error(exc)}") from None
     finally:
         con.close()
 
@@ -363,7 +460,7 @@ def snapshot(config: LakeConfig, out: Path, schemas: Iterable[str] = SNAPSHOT_SC
         con.execute("detach snap")
     except duckdb.Error as exc:
         scratch.unlink(missing_ok=True)
-        raise WarehouseError(f"cannot write the snapshot {out}: {first_line(exc)}") from None
+        raise WarehouseError(f"cannot write the snapshot {out}: {_error(exc)}") from None
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
