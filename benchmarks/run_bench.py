@@ -1,6 +1,7 @@
 """Measure pipeline throughput, incremental re-runs, memory and dbt time on synthetic loopback sites of several sizes.
 
 Usage (from the project root): .venv/bin/python benchmarks/run_bench.py [--sizes 2000,20000] [--sources 8]
+[--workers 1,2,3] [--lake-size 1200]
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from benchmarks.corpus import Corpus  # noqa: E402
+from benchmarks.lake_bench import bench_workers  # noqa: E402
 from benchmarks.server import SiteServer  # noqa: E402
 
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -406,6 +408,17 @@ def bench_size(size: int, n_sources: int, args: argparse.Namespace, scratch: Pat
             server.stop()
 
 
+def bench_lake(worker_counts: list[int], args: argparse.Namespace, scratch: Path) -> dict:
+    """The DuckLake workers bench (issue 21), after the sizes; its failure is recorded, never thrown: the size
+    runs before it took long enough to be worth saving."""
+    try:
+        runs = bench_workers(worker_counts, args.lake_size, args.lake_sources, scratch, args.seed, args.timeout)
+    except Exception as exc:  # noqa: BLE001 - see above
+        runs = [{"mode": "lake", "error": f"{type(exc).__name__}: {exc}"}]
+    return {"size": args.lake_size, "sources": args.lake_sources, "workers": worker_counts, "cores": os.cpu_count(),
+            "runs": runs}
+
+
 # ---------------------------------------------------------------------------------------------- report
 def summarise(results: list[dict]) -> tuple[list[list[str]], dict]:
     """Table rows and the target verdicts."""
@@ -475,12 +488,60 @@ def describe_phases(ph: dict) -> str:
     return "; ".join([*parts, f"dbt {_num(ph.get('dbt'))}", f"start+stop {_num(ph.get('start_stop'))}"]) + " s"
 
 
-def print_table(rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADER)]
-    print(" | ".join(h.ljust(w) for h, w in zip(HEADER, widths, strict=True)))
+def print_table(rows: list[list[str]], header: list[str] = HEADER) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+
+
+LAKE_HEADER = ["workers", "shards", "wall s", "slowest shard s", "build s", "articles ok", "duplicates",
+               "vs embedded", "rss MB trees / largest"]
+
+
+def lake_rows(lake: dict) -> list[list[str]]:
+    """Table rows of the DuckLake workers bench: the embedded run first, then one per worker count; a run that
+    failed shows its error."""
+    runs = lake["runs"]
+    embedded = next((r for r in runs if r.get("mode") == "embedded" and r.get("wall_s")), None)
+    rows = []
+    for r in runs:
+        label = "embedded" if r.get("mode") == "embedded" else str(r.get("workers", "-"))
+        if "error" in r:
+            rows.append([label, str(r.get("shards", "-")), "error: " + r["error"].splitlines()[0][:60],
+                         *["-"] * (len(LAKE_HEADER) - 3)])
+            continue
+        articles = r.get("articles", {})
+        rss = r.get("peak_rss_mb") or {}
+        rows.append([
+            label, str(r.get("shards", "-")), f"{r['wall_s']:.1f}" + ("" if r.get("rc") == 0 else f" (rc {r['rc']})"),
+            _num(r.get("slowest_shard_s")), _num(r.get("build_s")),
+            f"{'yes' if r.get('articles_ok') else 'NO'} ({articles.get('marts', '-')} / {lake['size']})",
+            str(r.get("duplicates", "-")),
+            f"{r['wall_s'] / embedded['wall_s']:.2f} x" if embedded else "-",
+            f"{rss.get('tree', '-')} / {rss.get('largest', '-')}",
+        ])
+    return rows
+
+
+def print_results(results: list[dict], lake: dict | None) -> dict:
+    """The size table with its target verdicts (returned), then the DuckLake workers table; either may be absent
+    (`--sizes ""`, `--workers 0`)."""
+    verdict: dict = {}
+    if results:
+        rows, verdict = summarise(results)
+        print_table(rows)
+        print("targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()))
+    if lake:
+        print_lake(lake)
+    return verdict
+
+
+def print_lake(lake: dict) -> None:
+    print(f"\nDuckLake workers: {lake['size']} articles on {lake['sources']} sites, {lake.get('cores')} cores "
+          "(wall: `prefect deployment run --watch` of the deployed pipeline; embedded: `stadtradar run`)")
+    print_table(lake_rows(lake), LAKE_HEADER)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,14 +559,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefect-server", action="store_true",
                         help="run against `prefect server start` (PREFECT_API_URL) instead of Prefect's temporary "
                              "server per command")
+    parser.add_argument("--workers", default="1,2,3",
+                        help="worker counts of the DuckLake bench (comma-separated; \"\" or 0 skips it)")
+    parser.add_argument("--lake-size", type=int, default=1200, help="articles of the DuckLake bench's corpus")
+    parser.add_argument("--lake-sources", type=int, default=12, help="sites of the DuckLake bench's corpus")
     args = parser.parse_args(argv)
     if args.report:
         saved = json.loads(args.report.read_text(encoding="utf-8"))
-        rows, verdict = summarise(saved["results"])
-        print_table(rows)
-        print("targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()))
+        print_results(saved["results"], saved.get("lake"))  # files from before issue 21 have no "lake"
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    worker_counts = [n for s in args.workers.split(",") if s.strip() and (n := int(s)) > 0]
 
     scratch = Path(tempfile.mkdtemp(prefix="stadtradar-bench-"))
     results = []
@@ -517,21 +581,22 @@ def main(argv: list[str] | None = None) -> int:
             prime_prefect(template)
             for size in sizes:
                 results.append(bench_size(size, args.sources, args, scratch, template))
+        lake = bench_lake(worker_counts, args, scratch) if worker_counts else None
     finally:
         if args.keep:
             print(f"scratch kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    rows, verdict = summarise(results)
     print()
-    print_table(rows)
-    print("targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()))
+    verdict = print_results(results, lake)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = RESULTS / f"{stamp}.json"
-    out.write_text(json.dumps({"when": stamp, "cores": os.cpu_count(), "targets": TARGETS, "verdict": verdict,
-                               "prefect_api": "server" if args.prefect_server else "temporary",
-                               "results": results}, indent=2, default=str), encoding="utf-8")
+    saved = {"when": stamp, "cores": os.cpu_count(), "targets": TARGETS, "verdict": verdict,
+             "prefect_api": "server" if args.prefect_server else "temporary", "results": results}
+    if lake:
+        saved["lake"] = lake
+    out.write_text(json.dumps(saved, indent=2, default=str), encoding="utf-8")
     print(f"written {out.relative_to(PROJECT)}")
     return 0
 
