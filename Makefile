@@ -27,9 +27,10 @@ test: setup
 	$(BIN)/mypy & mypy=$$!; $(BIN)/pytest -q -n 2 --dist worksteal -m "not lake"; tests=$$?; wait $$mypy; \
 		types=$$?; test $$tests -eq 0 && test $$types -eq 0
 
-# The DuckLake workers test: PostgreSQL, a Prefect server and three workers (about 90 s); .ci/run runs it too.
+# The DuckLake tests: the lake's unit tests, and the workers test (PostgreSQL, a Prefect server and three workers;
+# about two minutes); .ci/run runs them after `make test`.
 test-lake: setup
-	$(BIN)/pytest -q -m lake
+	$(BIN)/pytest -q -n 2 --dist worksteal -m lake
 
 test-fast: setup  # the unit tests: no pipeline run, no dbt build, no server
 	$(BIN)/ruff check .

@@ -29,6 +29,10 @@ from warehouse.lake import (
     snapshot,
 )
 
+# The lake's tests run in `make test-lake` (with the workers test; .ci/run runs both): each attach of a lake loads
+# DuckDB's ducklake extension anew, and together they would push `make test` past its five minutes.
+pytestmark = pytest.mark.lake
+
 TS = datetime(2025, 3, 1, 12, 0)
 KONSTANZ = ("2885679", "Konstanz", "DE", "01", 47.66, 9.17, 84000)  # the city every spool shares
 OWN_CITY = {"a": ("2820256", "Ulm"), "b": ("2825297", "Stuttgart"), "c": ("2867714", "München")}
@@ -593,7 +597,6 @@ print(json.dumps({"inserted": outcome.inserted, "deleted": outcome.deleted, "att
 
 
 @pytest.mark.e2e
-@pytest.mark.lake  # with the workers test in `make test-lake`: it starts a PostgreSQL server
 def test_three_concurrent_pushes_to_a_postgres_lake_land_exactly_the_union(tmp_path):
     from tests.services import postgres_server, require_postgres
 
