@@ -255,9 +255,9 @@ def _ingest(sources: Path, db: Path, replay: Path | None, refresh: bool, build: 
         from flows.commands_lake import lake_ingest, lake_run
 
         if build:
-            lake_run(sources, 1, None, replay)
+            lake_run(sources, 1, None, replay, refresh)
         else:
-            lake_ingest("1/1", sources, replay)
+            lake_ingest("1/1", sources, replay, refresh)
         return
     _check_inputs(sources, replay)
     if record is not None:

@@ -32,6 +32,7 @@ lake_app = typer.Typer(help="The DuckLake backend: several workers writing one w
 SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YAML).")]
 ReplayOption = Annotated[Path | None, typer.Option("--replay", help="Replay recorded pages instead of fetching.")]
 ShardsOption = Annotated[int, typer.Option("--shards", min=1, help="Number of shards (cut by host).")]
+RefreshOption = Annotated[bool, typer.Option("--refresh", help="Fetch known articles again.")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -42,10 +43,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @contextlib.contextmanager
 def _lake_errors() -> Iterator[None]:
     """A lake command's error on one line, with the exit status of flows/cli.py's EXIT_CODES."""
+    from prefect.exceptions import ObjectNotFound
+
     try:
         yield
     except WarehouseBusy as exc:
         raise _fail(str(exc), EXIT_BUSY) from None
+    except ObjectNotFound as exc:  # a --deployment the Prefect server does not know
+        raise _fail(f"not found on the Prefect server: {exc}") from None
     except (SourcesFileError, SnapshotError, WarehouseError, DbtBuildError, ValueError, TimeoutError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
@@ -73,23 +78,26 @@ def lake_run(sources: SourcesOption = SETTINGS.sources, shards: ShardsOption = 1
              deployment: Annotated[str | None, typer.Option(
                  "--deployment", help="Run the shards as flow runs of this deployment (flow/name) on its "
                                       "pool's workers, instead of one after the other here.")] = None,
-             replay: ReplayOption = None) -> None:
+             replay: ReplayOption = None, refresh: RefreshOption = False) -> None:
     """Ingest every shard into its spool and push it to the lake, then build the lake and its BI snapshot."""
     _check(sources, replay)
-    from flows.lake import lake_pipeline_flow
+    from flows.lake import ShardsFailed, lake_pipeline_flow
 
     with _lake_errors():
         try:
             result = asyncio.run(lake_pipeline_flow(sources.resolve(), shards, deployment,
-                                                    replay.resolve() if replay else None))
-        except RuntimeError as exc:
+                                                    replay.resolve() if replay else None, refresh))
+        except ShardsFailed as exc:
             raise _fail(str(exc), 2) from None
     _print(result["build"])
+    if not result["ok"]:
+        raise _fail("some pages or sources failed (recorded in the lake's ops.fetch_errors); exit 2", 2)
 
 
 @lake_app.command("ingest")
 def lake_ingest(shard: Annotated[str, typer.Option("--shard", help="K/N: the K-th of N shards.")] = "1/1",
-                sources: SourcesOption = SETTINGS.sources, replay: ReplayOption = None) -> None:
+                sources: SourcesOption = SETTINGS.sources, replay: ReplayOption = None,
+                refresh: RefreshOption = False) -> None:
     """Ingest one shard into its spool and push it to the lake (no build)."""
     from scrapers.shards import parse_shard
 
@@ -101,7 +109,8 @@ def lake_ingest(shard: Annotated[str, typer.Option("--shard", help="K/N: the K-t
     from flows.lake import lake_ingest_flow
 
     with _lake_errors():
-        result = asyncio.run(lake_ingest_flow(sources.resolve(), k, n, replay.resolve() if replay else None))
+        result = asyncio.run(lake_ingest_flow(sources.resolve(), k, n, replay.resolve() if replay else None,
+                                              refresh))
     _print(result)
     if not result["ok"]:
         raise _fail("some pages or sources failed (recorded in the lake's ops.fetch_errors); exit 2", 2)

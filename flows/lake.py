@@ -33,8 +33,13 @@ from warehouse.transform import build_lake
 
 HOST_LIMIT = "stadtradar-host:{host}"  # one slot per host, held by the flow run crawling it
 BUILD_LIMIT = "stadtradar-lake-build"  # one slot: the lake's dbt build never runs twice at once
+PUSH_LIMIT = "stadtradar-lake-push"  # one slot: pushes queue instead of colliding
 SHARD_DEPLOYMENT = "stadtradar-lake-shard"
 PIPELINE_DEPLOYMENT = "stadtradar-lake"
+
+
+class ShardsFailed(RuntimeError):
+    """Some shards of a pipeline failed; the lake was built from the others."""
 
 
 def settings_lake(settings: Settings) -> LakeConfig:
@@ -61,17 +66,21 @@ async def ensure_limits(names: Iterable[str], limit: int = 1) -> None:
 
 @contextlib.asynccontextmanager
 async def holding(names: list[str], timeout: float) -> AsyncIterator[None]:
-    """Hold one slot of each named limit (all or none, as Prefect grants them), waiting up to `timeout` s."""
+    """Hold one slot of each named limit (all or none, as Prefect grants them), waiting up to `timeout` s. Only
+    the wait is turned into "another flow run holds them"; a lease that cannot be renewed (the Prefect API gone
+    for a while) is logged by Prefect and does not stop a long crawl."""
     if not names:
         yield
         return
     await ensure_limits(names)
-    try:
-        async with concurrency(names, occupy=1, timeout_seconds=timeout, strict=True):
-            yield
-    except TimeoutError:
-        raise TimeoutError(f"waited {timeout:.0f} s for {', '.join(names)}: another flow run holds them "
-                           "(the same host crawled by another shard run, or a build running)") from None
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(concurrency(names, occupy=1, timeout_seconds=timeout, strict=True,
+                                                        raise_on_lease_renewal_failure=False))
+        except TimeoutError:
+            raise TimeoutError(f"waited {timeout:.0f} s for {', '.join(names)}: another flow run holds them "
+                               "(the same host crawled by another shard run, or a build running)") from None
+        yield
 
 
 @task(name="push-to-lake", cache_policy=NO_CACHE)
@@ -94,14 +103,19 @@ async def lake_ingest_flow(sources_file: Path, shard: int = 1, shards: int = 1, 
     spool = spool_path(settings.spool, shard, shards)
     spool.parent.mkdir(parents=True, exist_ok=True)
     hosts = sorted(set().union(*(s.hosts for s in sources)))
+    ids = [s.id for s in sources]
+    # The hosts are held from the pull to the push: no other run crawls them, or pushes their sources, between
+    # this run's reading of the lake and its writing to it.
     with writer_lock(spool, settings.lock_timeout):
-        pulled = pull(spool, lake, [s.id for s in sources])
-        if pulled:
-            logger.info("spool %s seeded from the lake: %d rows of sources it did not hold", spool.name,
-                        sum(pulled.values()))
         async with holding([HOST_LIMIT.format(host=h) for h in hosts], settings.lock_timeout):
+            pulled = pull(spool, lake, ids)
+            if pulled:
+                logger.info("spool %s brought up to the lake: %d rows of sources it was behind on", spool.name,
+                            sum(pulled.values()))
             report = await ingest_flow(sources_file, spool, replay, refresh, shard=shard, shards=shards)
-        outcome = push_task(spool, lake, [s.id for s in sources])
+            # One push at a time: concurrent ones would mostly collide and start again (warehouse/lake.py).
+            async with holding([PUSH_LIMIT], settings.lock_timeout):
+                outcome = push_task(spool, lake, ids)
     logger.info("shard %d of %d: %d sources pushed to the lake: %d rows in, %d out, %d attempt(s), %.1f s",
                 shard, shards, len(sources), outcome.inserted, outcome.deleted, outcome.attempts, outcome.seconds)
     return {"shard": shard, "shards": shards, "sources": len(sources), "ok": report.ok,
@@ -148,18 +162,19 @@ async def lake_pipeline_flow(sources_file: Path, shards: int = 1, deployment: st
             for k in range(1, shards + 1)))
         failed = [f"shard {k}: {run.state.name if run.state else 'no state'}"
                   for k, run in enumerate(runs, 1) if run.state is None or not run.state.is_completed()]
+        ok = True  # a shard run's pages and sources that failed are in the lake's ops tables and its Prefect logs
     else:
-        failed = []
+        failed, ok = [], True
         for k in range(1, shards + 1):
             try:
-                await lake_ingest_flow(sources_file, k, shards, replay, refresh)
+                ok = (await lake_ingest_flow(sources_file, k, shards, replay, refresh))["ok"] and ok
             except Exception as exc:  # noqa: BLE001 - one shard's failure must not stop the others or the build
                 failed.append(f"shard {k}: {type(exc).__name__}: {exc}")
     built = await lake_build_flow()
     if failed:
-        raise RuntimeError(f"{len(failed)} of {shards} shards failed (the lake was built from the others): "
+        raise ShardsFailed(f"{len(failed)} of {shards} shards failed (the lake was built from the others): "
                            + "; ".join(failed))
-    return {"shards": shards, "build": built}
+    return {"shards": shards, "ok": ok, "build": built}
 
 
 def deploy(pool: str, shards: int, sources_file: Path, cron: str | None = None) -> list[str]:

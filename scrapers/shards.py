@@ -37,9 +37,30 @@ def shard_of_host(host: str, shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % shards + 1
 
 
+def host_groups(sources: Sequence[Source]) -> dict[str, str]:
+    """For each source id, the key of its host group: sources that share a host, directly or through other
+    sources, form one group, keyed by the lowest host in it. A group is sharded whole, so one URL is only ever
+    crawled in one shard, and a host by one worker."""
+    parent: dict[str, str] = {}
+
+    def root(host: str) -> str:
+        while parent.setdefault(host, host) != host:
+            parent[host] = parent[parent[host]]  # path halving
+            host = parent[host]
+        return host
+
+    for source in sources:
+        hosts = sorted(source.hosts)
+        for other in hosts[1:]:
+            a, b = root(hosts[0]), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # the lower host stays the root: the group's key
+    return {s.id: root(home_host(s)) for s in sources}
+
+
 def shard_sources(sources: Sequence[Source], shard: int, shards: int) -> list[Source]:
-    """The sources of shard `shard` of `shards`. Every source of a host lands in the same shard, so two workers
-    never crawl one host at once (a source declared on several hosts goes with its home_host; the workers'
-    per-host concurrency limits cover its other hosts)."""
+    """The sources of shard `shard` of `shards`: whole host groups (host_groups), by a stable hash of the
+    group's key, so that two workers never crawl one host or one URL at once."""
     check_shard(shard, shards)
-    return [s for s in sources if shard_of_host(home_host(s), shards) == shard]
+    groups = host_groups(sources)
+    return [s for s in sources if shard_of_host(groups[s.id], shards) == shard]

@@ -187,14 +187,37 @@ def test_a_new_spool_is_seeded_from_the_lake_so_its_push_loses_nothing(tmp_path,
     new = tmp_path / "shard-2-of-3.duckdb"
     pulled = pull(new, lake, ["a"])
     assert pulled["raw.articles"] == 3 and pulled["raw.mentions"] == 9 and pulled["ops.http_state"] == 4
-    assert pull(new, lake, ["a"]) == {}  # a source the spool holds is never pulled again
     outcome = push(new, lake, ["a"])
     assert (outcome.inserted, outcome.deleted) == (0, 0)
+    assert pull(new, lake, ["a"]) == {}  # the spool pushed a last: it is not behind on it
     with looking(lake, new) as con:
         assert (lake_rows_of(con, "a"), lake_rows_of(con, "b")) == before
         assert differences(con, "a") == {}
         # The runs pulled are those of the pulled source, not every run of the lake.
         assert rows(con, "select run_id from spool.ops.runs") == [("run-a",)]
+
+
+def test_a_spool_another_spool_pushed_after_is_brought_up_to_the_lake_before_it_pushes(tmp_path, lake):
+    # `stadtradar run` (shard 1/1) once, then a three-shard run took source a over and found a new article.
+    single = fill_spool(tmp_path / "shard-1-of-1.duckdb", "a", articles=2)
+    push(single, lake, ["a"])
+    sharded = tmp_path / "shard-2-of-3.duckdb"
+    pull(sharded, lake, ["a"])
+    fill_spool(tmp_path / "later.duckdb", "a", articles=3)  # the third article, as the sharded run found it
+    on_spool(sharded, f"attach '{tmp_path / 'later.duckdb'}' as later (read_only)",
+             "insert into raw.articles from later.raw.articles where article_id = 'a-3'",
+             "insert into raw.mentions from later.raw.mentions where article_id = 'a-3'")
+    push(sharded, lake, ["a"])
+    with looking(lake, sharded) as con:
+        after_sharded = lake_rows_of(con, "a")
+    # The single spool is behind: pulled, it holds the third article, and its push deletes nothing.
+    assert pull(single, lake, ["a"])["raw.articles"] == 3
+    outcome = push(single, lake, ["a"])
+    assert outcome.deleted == 0
+    assert pull(single, lake, ["a"]) == {}  # it pushed a last: up to date
+    with looking(lake, single) as con:
+        assert lake_rows_of(con, "a") == after_sharded
+        assert differences(con, "a") == {}
 
 
 def test_a_pull_into_a_new_lake_copies_nothing(tmp_path, lake):

@@ -114,3 +114,19 @@ def test_the_home_host_does_not_depend_on_the_order_of_the_entry_points():
 def test_a_port_is_part_of_the_home_host():
     assert home_host(source("p", "http://city1.example:8080/news/")) == "city1.example:8080"
     assert home_host(source("q", "https://city1.example:443/news/")) == "city1.example"
+
+
+def test_sources_that_share_a_host_always_share_a_shard():
+    from scrapers.shards import host_groups
+
+    entries = [("a", ["https://x.example/feed", "https://y.example/news"]), ("b", ["https://y.example/list"]),
+               ("c", ["https://z.example/feed"]), ("d", ["https://w.example/", "https://z.example/map.xml"]),
+               ("e", ["https://v.example/"])]
+    sources = [Source(id=i, name=i, kind="municipal", feeds=urls) for i, urls in entries]
+    groups = host_groups(sources)
+    assert groups["a"] == groups["b"] == "x.example" and groups["c"] == groups["d"] == "w.example"
+    assert groups["e"] == "v.example"
+    for shards in range(1, 6):
+        placed = {s.id: k for k in range(1, shards + 1) for s in shard_sources(sources, k, shards)}
+        assert placed.keys() == {i for i, _ in entries}
+        assert placed["a"] == placed["b"] and placed["c"] == placed["d"]

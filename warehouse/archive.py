@@ -66,7 +66,15 @@ class ArchivedResponse:
 
 
 def archive_folder(db: Path) -> Path:
-    """The archive folder of the warehouse file `db`: `<folder>/archive/<name without suffix>/`."""
+    """The archive folder of the warehouse file `db`: `<folder>/archive/<name without suffix>/`; with the
+    ducklake backend, the one archive all spools share, `<STADTRADAR_SPOOL>/archive/lake/`: the lake's
+    raw.pages point into it whichever spool wrote them, so a source whose shard moves to another spool keeps
+    its pages."""
+    from scrapers.config import Settings
+
+    settings = Settings()
+    if settings.backend == "ducklake":
+        return Path(settings.spool).resolve() / "archive" / "lake"
     db = Path(db).resolve()  # as DuckDB names an open file (load.archive_folder_of): symlinks followed
     return db.parent / "archive" / db.stem
 

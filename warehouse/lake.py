@@ -21,6 +21,7 @@ import os
 import random
 import re
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,7 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
     if not spool.exists():
         raise WarehouseError(f"{spool}: no such spool to push")
     started = time.monotonic()
+    spool_id = spool_identity(spool)
     con = connect_lake(config, memory_limit=memory_limit)
     try:
         try:
@@ -200,6 +202,9 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
                 con.execute("begin transaction")
                 _initialise(con)
                 changed = _push_once(con, tables, list(source_ids))
+                con.execute(f"delete from {LAKE}.ops.lake_sources where source_id in (from shard_sources)")
+                con.execute(f"insert into {LAKE}.ops.lake_sources select source_id, ?, now() from shard_sources",
+                            [spool_id])
                 con.execute(f"insert into {LAKE}.ops.lake_pushes values (now(), ?, ?, ?, ?, ?)",
                             [spool.name, len(source_ids), sum(i for i, _ in changed.values()),
                              sum(d for _, d in changed.values()), attempt])
@@ -260,6 +265,9 @@ def _initialise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into {LAKE}.ops.lake_push_turn select 0 where not exists (from {LAKE}.ops.lake_push_turn)")
     con.execute(f"""create table if not exists {LAKE}.ops.lake_pushes (pushed_at timestamptz, spool varchar,
         sources integer, rows_inserted bigint, rows_deleted bigint, attempts integer)""")
+    # Which spool pushed each source last: a spool that finds another one's id here is behind (pull).
+    con.execute(f"create table if not exists {LAKE}.ops.lake_sources (source_id varchar, spool_id varchar, "
+                "pushed_at timestamptz)")
 
 
 def _owned(rule: str, key: str, schema: str, table: str) -> str:
@@ -330,10 +338,10 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, colum
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:
-    """A commit refused because another transaction committed first: retrying the push can succeed."""
+    """A commit refused because another transaction committed first: retrying the push can succeed. (DuckDB
+    raises TransactionException for any failed commit, a lost connection too: the message tells them apart.)"""
     message = str(exc).lower()
-    return isinstance(exc, duckdb.TransactionException) or "conflict" in message \
-        or "could not serialize" in message or "deadlock" in message
+    return "conflict" in message or "could not serialize" in message or "deadlock" in message
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -342,45 +350,72 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- pull
-def pull(spool: Path, config: LakeConfig, source_ids: Sequence[str]) -> dict[str, int]:
-    """Seed the spool with the lake's rows of those of `source_ids` it holds nothing of yet (a new spool: a new
-    machine, a lost file, another number of shards); returns the rows copied per table.
+def spool_identity(spool: Path) -> str:
+    """The spool's identity, kept beside it (`<spool>.id`): two machines' spools of the same name are two
+    spools. A lost identity makes a new one, which only costs a pull."""
+    marker = Path(str(spool) + ".id")
+    try:
+        return marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        identity = uuid.uuid4().hex
+        marker.write_text(identity + "\n", encoding="utf-8")
+        return identity
 
-    A push makes the lake's rows of a shard equal to its spool's, so a push from an empty spool would delete the
-    lake's history of its sources (articles no longer listed on the sites); pulled first, the spool starts where
-    the lake stands, its known pages and validators included. The spool (an embedded warehouse file, created
-    and migrated when missing) must not be open elsewhere: the caller holds its writer lock."""
+
+def pull(spool: Path, config: LakeConfig, source_ids: Sequence[str]) -> dict[str, int]:
+    """Bring the spool up to the lake for those of `source_ids` it is behind on: the ones it holds nothing of
+    (a new machine, a lost file, another number of shards), and the ones another spool pushed last (a run with
+    another number of shards, a source that moved). Their rows in the spool are replaced by the lake's; returns
+    the rows copied per table.
+
+    A push makes the lake's rows of a source equal to its spool's, so a push from a spool that is behind would
+    delete what the other spool added (articles no longer listed on the sites, their versions and runs);
+    pulled first, the spool starts where the lake stands, its known pages and validators included. The spool
+    (an embedded warehouse file, created and migrated when missing) must not be open elsewhere, and no other
+    run may push these sources meanwhile: the caller holds the spool's writer lock and the sources' hosts."""
     from warehouse.db import connect
 
     spool = Path(spool)
+    spool_id = spool_identity(spool)
     with connect(spool) as local:
         held = {r[0] for r in local.execute("select distinct source_id from raw.sources").fetchall()}
-    wanted = [s for s in source_ids if s not in held]
-    if not wanted:
-        return {}
     con = connect_lake(config)  # not read-only: a lake that does not exist yet is created, as the push would
     try:
         in_lake = _lake_tables(con)
         if ("raw", "sources") not in in_lake:
             return {}  # a new lake: nothing to seed from
+        owners = dict(con.execute(f"select source_id, spool_id from {LAKE}.ops.lake_sources").fetchall()) \
+            if ("ops", "lake_sources") in in_lake else {}
+        behind = [s for s in source_ids if s not in held or owners.get(s, spool_id) != spool_id]
+        if not behind:
+            return {}
         try:
             con.execute(f"attach {_literal(str(spool))} as {SPOOL}")
         except duckdb.Error as exc:
             raise WarehouseError(f"{spool}: cannot open the spool to seed it: {_error(exc)}") from None
         con.execute("create or replace temp table shard_sources as select unnest(?::varchar[]) as source_id",
-                    [wanted])
+                    [behind])
+        # The sources' articles and pages on either side: the spool's are replaced, the lake's copied.
         con.execute(f"""create or replace temp table shard_articles as
-            select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)""")
+            select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)
+            union select article_id from {SPOOL}.raw.articles where source_id in (from shard_sources)""")
         con.execute(f"""create or replace temp table shard_pages as
             select url from {LAKE}.ops.http_state where source_id in (from shard_sources)
-            union select url from {LAKE}.raw.pages where source_id in (from shard_sources)""")
+            union select url from {LAKE}.raw.pages where source_id in (from shard_sources)
+            union select url from {SPOOL}.ops.http_state where source_id in (from shard_sources)
+            union select url from {SPOOL}.raw.pages where source_id in (from shard_sources)""")
         copied = {}
         con.execute("begin transaction")
         try:
-            for schema, table, columns, _types in _spool_tables(con):
+            tables = [t for t in _spool_tables(con) if PUSH_RULES[(t[0], t[1])][0] != "local"]
+            for schema, table, _columns, _types in tables:
                 rule, key = PUSH_RULES[(schema, table)]
-                if rule == "local" or (schema, table) not in in_lake:
+                if rule != "spool":  # shared rows (runs, cities) stay: they are the same on both sides
+                    con.execute(f"delete from {SPOOL}.{schema}.{table} t where {_owned(rule, key, schema, table)}")
+            for schema, table, columns, _types in tables:
+                if (schema, table) not in in_lake:
                     continue
+                rule, key = PUSH_RULES[(schema, table)]
                 shared = [c for c in columns if c in in_lake[(schema, table)]]
                 names = ", ".join(quoted_name(c) for c in shared)
                 if rule == "spool":  # shared rows the pulled ones name, unless the spool has them already
@@ -452,11 +487,14 @@ def snapshot(config: LakeConfig, out: Path, schemas: Iterable[str] = SNAPSHOT_SC
             "and schema_name in (select unnest(?)) order by all", [list(schemas), list(schemas)]).fetchall()
         if not relations:
             raise WarehouseError(f"the lake {config.display} has no marts yet: run `stadtradar build` first")
+        # One transaction: every relation is read from the same lake snapshot, whatever pushes commit meanwhile.
+        con.execute("begin transaction")
         for schema in {s for s, _ in relations}:
             con.execute(f"create schema snap.{schema}")
         for schema, name in relations:
             con.execute(f"create table snap.{schema}.{quoted_name(name)} as "
                         f"from {LAKE}.{schema}.{quoted_name(name)}")
+        con.execute("commit")
         con.execute("detach snap")
     except duckdb.Error as exc:
         scratch.unlink(missing_ok=True)

@@ -156,6 +156,10 @@ def run_dbt(db: Path | None, command: str = "build", extra_args: list[str] | Non
         if "Out of Memory" in listed or "Out of Memory" in output:
             listed += ("\n  (DuckDB in dbt ran out of its memory limit: raise STADTRADAR_DBT_MEMORY_LIMIT, "
                        "default 64MB, and run `stadtradar build` again)")
+        if lake is not None:  # DuckDB's errors repeat the catalog's connection string, password included
+            from warehouse.lake import hide_password
+
+            listed = hide_password(listed)
         raise DbtBuildError(f"dbt {command} failed on {where}:\n  {listed}")
     return DbtOutcome(nodes=len(results), tests=tests, warnings=warnings)
 
