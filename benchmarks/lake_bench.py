@@ -17,6 +17,7 @@ import duckdb
 import httpx
 
 from benchmarks.corpus import Corpus
+from benchmarks.processes import rss_kb
 from benchmarks.server import SiteServer
 from tests.services import VENV_BIN
 
@@ -297,7 +298,7 @@ class TreesRss:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            sizes = [_rss_kb(p) for p in self._pids()]
+            sizes = [rss_kb(p) for p in self._pids()]
             self.tree_mb = max(self.tree_mb, sum(sizes) / 1024)
             self.largest_mb = max(self.largest_mb, max(sizes, default=0) / 1024)
 
@@ -322,14 +323,3 @@ class TreesRss:
         self._stop.set()
         self._thread.join()
         return {"tree": round(self.tree_mb), "largest": round(self.largest_mb)}
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0

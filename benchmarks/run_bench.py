@@ -25,6 +25,7 @@ sys.path.insert(0, str(PROJECT))
 
 from benchmarks.corpus import Corpus  # noqa: E402
 from benchmarks.lake_bench import bench_workers  # noqa: E402
+from benchmarks.processes import rss_kb  # noqa: E402
 from benchmarks.server import SiteServer  # noqa: E402
 
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -126,7 +127,7 @@ class TreeRss:
     def _run(self) -> None:
         started = time.monotonic()
         while not self._stop.wait(self.interval):
-            sizes = [_rss_kb(p) for p in _descendants(self.pid)]
+            sizes = [rss_kb(p) for p in _descendants(self.pid)]
             self.peak_mb = max(self.peak_mb, sum(sizes) / 1024)
             self.largest.append((round(time.monotonic() - started, 2), max(sizes, default=0) // 1024))
 
@@ -152,17 +153,6 @@ def _descendants(pid: int) -> list[int]:
         out.append(p)
         todo.extend(children.get(p, []))
     return out[1:]  # the wrapper itself is not part of the run
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def run_cli(args: list[str], db: Path, prefect_home: Path, servers: list[SiteServer], log: Path,

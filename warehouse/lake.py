@@ -236,17 +236,8 @@ def _push_once(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, list
     con.execute(f"update {LAKE}.ops.lake_push_turn set turns = turns + 1")
     for schema, table, columns, types in tables:
         _ensure_table(con, schema, table, columns, types)
-    con.execute("create or replace temp table shard_sources as select unnest(?::varchar[]) as source_id",
-                [source_ids])
     # Owned articles and pages as they are before this push changes raw.articles and raw.pages.
-    con.execute(f"""create or replace temp table shard_articles as
-        select article_id from {SPOOL}.raw.articles where source_id in (from shard_sources)
-        union select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)""")
-    con.execute(f"""create or replace temp table shard_pages as
-        select url from {SPOOL}.ops.http_state where source_id in (from shard_sources)
-        union select url from {LAKE}.ops.http_state where source_id in (from shard_sources)
-        union select url from {SPOOL}.raw.pages where source_id in (from shard_sources)
-        union select url from {LAKE}.raw.pages where source_id in (from shard_sources)""")
+    _mark_owned(con, source_ids)
     changed = {}
     for schema, table, columns, _types in tables:
         rule, key = PUSH_RULES[(schema, table)]
@@ -268,6 +259,20 @@ def _initialise(con: duckdb.DuckDBPyConnection) -> None:
     # Which spool pushed each source last: a spool that finds another one's id here is behind (pull).
     con.execute(f"create table if not exists {LAKE}.ops.lake_sources (source_id varchar, spool_id varchar, "
                 "pushed_at timestamptz)")
+
+
+def _mark_owned(con: duckdb.DuckDBPyConnection, source_ids: Sequence[str]) -> None:
+    """The temp tables _owned reads: the sources, and their articles and page URLs in the spool or the lake."""
+    con.execute("create or replace temp table shard_sources as select unnest(?::varchar[]) as source_id",
+                [list(source_ids)])
+    con.execute(f"""create or replace temp table shard_articles as
+        select article_id from {SPOOL}.raw.articles where source_id in (from shard_sources)
+        union select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)""")
+    con.execute(f"""create or replace temp table shard_pages as
+        select url from {SPOOL}.ops.http_state where source_id in (from shard_sources)
+        union select url from {LAKE}.ops.http_state where source_id in (from shard_sources)
+        union select url from {SPOOL}.raw.pages where source_id in (from shard_sources)
+        union select url from {LAKE}.raw.pages where source_id in (from shard_sources)""")
 
 
 def _owned(rule: str, key: str, schema: str, table: str) -> str:
@@ -393,17 +398,7 @@ def pull(spool: Path, config: LakeConfig, source_ids: Sequence[str]) -> dict[str
             con.execute(f"attach {_literal(str(spool))} as {SPOOL}")
         except duckdb.Error as exc:
             raise WarehouseError(f"{spool}: cannot open the spool to seed it: {_error(exc)}") from None
-        con.execute("create or replace temp table shard_sources as select unnest(?::varchar[]) as source_id",
-                    [behind])
-        # The sources' articles and pages on either side: the spool's are replaced, the lake's copied.
-        con.execute(f"""create or replace temp table shard_articles as
-            select article_id from {LAKE}.raw.articles where source_id in (from shard_sources)
-            union select article_id from {SPOOL}.raw.articles where source_id in (from shard_sources)""")
-        con.execute(f"""create or replace temp table shard_pages as
-            select url from {LAKE}.ops.http_state where source_id in (from shard_sources)
-            union select url from {LAKE}.raw.pages where source_id in (from shard_sources)
-            union select url from {SPOOL}.ops.http_state where source_id in (from shard_sources)
-            union select url from {SPOOL}.raw.pages where source_id in (from shard_sources)""")
+        _mark_owned(con, behind)  # their rows on either side: the spool's are replaced, the lake's copied
         copied = {}
         con.execute("begin transaction")
         try:
