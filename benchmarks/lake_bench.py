@@ -17,7 +17,7 @@ import duckdb
 import httpx
 
 from benchmarks.corpus import Corpus
-from benchmarks.processes import rss_kb
+from benchmarks.processes import process_trees, rss_kb
 from benchmarks.server import SiteServer
 from tests.services import VENV_BIN
 
@@ -298,26 +298,9 @@ class TreesRss:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            sizes = [rss_kb(p) for p in self._pids()]
+            sizes = [rss_kb(p) for p in process_trees(self.roots)]
             self.tree_mb = max(self.tree_mb, sum(sizes) / 1024)
             self.largest_mb = max(self.largest_mb, max(sizes, default=0) / 1024)
-
-    def _pids(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue  # the process ended while we looked
-                children.setdefault(ppid, []).append(int(entry))
-        out, todo = [], list(self.roots)
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
 
     def stop(self) -> dict[str, float]:
         self._stop.set()

@@ -17,7 +17,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -25,8 +24,9 @@ sys.path.insert(0, str(PROJECT))
 
 from benchmarks.corpus import Corpus  # noqa: E402
 from benchmarks.lake_bench import bench_workers  # noqa: E402
-from benchmarks.processes import rss_kb  # noqa: E402
+from benchmarks.processes import process_trees, rss_kb  # noqa: E402
 from benchmarks.server import SiteServer  # noqa: E402
+from tests.services import prefect_server  # noqa: E402 - `prefect server start` on loopback, as a user runs one
 
 RESULTS = PROJECT / "benchmarks" / "results"
 TARGETS = {
@@ -127,7 +127,7 @@ class TreeRss:
     def _run(self) -> None:
         started = time.monotonic()
         while not self._stop.wait(self.interval):
-            sizes = [rss_kb(p) for p in _descendants(self.pid)]
+            sizes = [rss_kb(p) for p in process_trees([self.pid])[1:]]  # not the wrapper itself
             self.peak_mb = max(self.peak_mb, sum(sizes) / 1024)
             self.largest.append((round(time.monotonic() - started, 2), max(sizes, default=0) // 1024))
 
@@ -135,24 +135,6 @@ class TreeRss:
         self._stop.set()
         self._thread.join()
         return self.peak_mb
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out[1:]  # the wrapper itself is not part of the run
 
 
 def run_cli(args: list[str], db: Path, prefect_home: Path, servers: list[SiteServer], log: Path,
@@ -289,42 +271,6 @@ def fetch_ceiling(corpus: Corpus, concurrency: int = 8, limit: int = 1000) -> di
 
     seconds = asyncio.run(go())
     return {"pages": len(urls), "seconds": round(seconds, 2), "pages_per_s": round(len(urls) / seconds, 1)}
-
-
-@contextlib.contextmanager
-def prefect_server(folder: Path) -> Iterator[str]:
-    """`prefect server start` on a free 127.0.0.1 port, as a user runs one for its UI; yields its API URL."""
-    import socket
-
-    import httpx
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PREFECT_HOME": str(folder), "PREFECT_UI_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    folder.mkdir(parents=True, exist_ok=True)
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen([str(PROJECT / ".venv" / "bin" / "prefect"), "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        for _ in range(240):  # up to 60 s
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError(f"`prefect server start` exited {server.returncode}; see {folder}/server.log")
-            time.sleep(0.25)
-        else:
-            raise RuntimeError(f"`prefect server start` did not answer in 60 s; see {folder}/server.log")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def prime_prefect(home: Path) -> None:
