@@ -17,7 +17,7 @@ from typing import Any
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
 from prefect.concurrency.asyncio import concurrency
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
@@ -206,10 +206,7 @@ def deploy(pool: str, shards: int, sources_file: Path, cron: str | None = None) 
 
 def _ensure_pool(pool: str) -> None:
     """Create the process work pool `pool` unless it exists (of any type: a user's pool is used as it is)."""
-    from prefect.client.orchestration import get_client as get_sync_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-
-    with get_sync_client(sync_client=True) as client:
+    with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(pool)
         except ObjectNotFound:

@@ -201,13 +201,12 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
             try:
                 con.execute("begin transaction")
                 _initialise(con)
-                changed = _push_once(con, tables, list(source_ids))
+                outcome = PushOutcome(_push_once(con, tables, list(source_ids)), attempt)
                 con.execute(f"delete from {LAKE}.ops.lake_sources where source_id in (from shard_sources)")
                 con.execute(f"insert into {LAKE}.ops.lake_sources select source_id, ?, now() from shard_sources",
                             [spool_id])
                 con.execute(f"insert into {LAKE}.ops.lake_pushes values (now(), ?, ?, ?, ?, ?)",
-                            [spool.name, len(source_ids), sum(i for i, _ in changed.values()),
-                             sum(d for _, d in changed.values()), attempt])
+                            [spool.name, len(source_ids), outcome.inserted, outcome.deleted, attempt])
                 con.execute("commit")
             except duckdb.Error as exc:
                 _rollback(con)
@@ -222,7 +221,8 @@ def push(spool: Path, config: LakeConfig, source_ids: Sequence[str], attempts: i
                          spool.name, _error(exc), attempt + 1, wait)
                 time.sleep(wait)
                 continue
-            return PushOutcome(changed, attempt, time.monotonic() - started)
+            outcome.seconds = time.monotonic() - started
+            return outcome
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
     finally:
         con.close()
