@@ -15,11 +15,12 @@ from typing import Annotated
 import duckdb
 import typer
 import typer.core
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from flows.terminal import EXIT_BUSY, err, out
+from flows.terminal import fail as _fail
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
 from warehouse.db import WarehouseError, connect, connect_sandboxed, first_line, scalar
@@ -42,7 +43,6 @@ EXIT_CODES = (
     "warehouse (after waiting STADTRADAR_LOCK_TIMEOUT seconds); 130 stopped by Ctrl-C or SIGTERM (the run is "
     "marked interrupted)."
 )
-EXIT_BUSY = 3
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by SIGINT
 
 
@@ -71,8 +71,6 @@ def _usage_errors_exit_1() -> Iterator[None]:
 # The console script (pyproject.toml) calls `app()`, so the group class is where exit codes can be set.
 app = typer.Typer(help="Stadtradar: smart-city news from German cities and federal agencies, in DuckDB.\n\n"
                   + EXIT_CODES, no_args_is_help=True, add_completion=False, cls=_Commands)
-out = Console()
-err = Console(stderr=True)
 
 SETTINGS = Settings()
 DbOption = Annotated[Path, typer.Option("--db", help="Warehouse file (DuckDB).")]
@@ -115,13 +113,6 @@ STATE = {"quiet": False}
 def _interactive() -> bool:
     """Spinners only for a person at a terminal; plain logs for cron, CI and pipes."""
     return out.is_terminal and not os.environ.get("CI") and not STATE["quiet"]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Escaped: messages quote patterns like ^[a-z0-9_]+$, which Rich would take for markup and drop. Not wrapped:
-    # one line, whole paths, for logs and grep.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _os_failure(exc: OSError, db: Path) -> str:

@@ -13,18 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from flows.terminal import EXIT_BUSY, out
+from flows.terminal import fail as _fail
 from scrapers.config import Settings, SourcesFileError, load_sources
 from scrapers.replay import SnapshotError, load_snapshot
 from warehouse.db import WarehouseError
 from warehouse.lock import WarehouseBusy
 from warehouse.transform import DbtBuildError
 
-out = Console()
-err = Console(stderr=True)
-EXIT_BUSY = 3  # as in flows/cli.py
 SETTINGS = Settings()
 
 lake_app = typer.Typer(help="The DuckLake backend: several workers writing one warehouse (docs/scale.md).",
@@ -33,11 +31,6 @@ SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YA
 ReplayOption = Annotated[Path | None, typer.Option("--replay", help="Replay recorded pages instead of fetching.")]
 ShardsOption = Annotated[int, typer.Option("--shards", min=1, help="Number of shards (cut by host).")]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Fetch known articles again.")]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 @contextlib.contextmanager

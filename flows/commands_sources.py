@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from flows.terminal import err, out
+from flows.terminal import fail as _fail
 from scrapers.config import Settings, SourcesFileError, load_sources
 
 if TYPE_CHECKING:  # the scrapers are imported when a command runs: `stadtradar --help` stays quick
     from scrapers.sitecheck import SourceCheck
 
-out = Console()
-err = Console(stderr=True)
 
 SETTINGS = Settings()
 EXIT_PROBLEMS = 2  # as in flows/cli.py: the command ran, but something needs attention
@@ -45,12 +43,6 @@ class SourceKind(StrEnum):
     federal = "federal"
     eu = "eu"
     other = "other"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # As in flows/cli.py: escaped (a message may quote [brackets], which Rich takes for markup), one line.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _line(text: str, style: str = "") -> None:

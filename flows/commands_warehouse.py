@@ -14,20 +14,17 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from flows.terminal import EXIT_BUSY, err, out
+from flows.terminal import fail as _fail
 from scrapers.config import Settings
 from warehouse.db import WarehouseError, connect
 
-out = Console()
-err = Console(stderr=True)
-
 SETTINGS = Settings()
 DEFAULT_DB = SETTINGS.db
-EXIT_BUSY = 3  # as in flows/cli.py: another run holds the warehouse
 DbOption = Annotated[Path, typer.Option("--db", help="Warehouse file (DuckDB).")]
 
 
@@ -40,12 +37,6 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # As in flows/cli.py: escaped (a message may quote [brackets], which Rich takes for markup), one line.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _read_only(db: Path) -> duckdb.DuckDBPyConnection:
